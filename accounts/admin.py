@@ -1,0 +1,180 @@
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.options import ActionLocation
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import ngettext
+
+from accounts.models import TelegramChallenge, User
+from accounts.permissions import can_change_role
+from accounts.services import (
+    telegram_confirmation_required,
+    user_refresh_tokens_revoke,
+    user_restore,
+    user_soft_delete,
+)
+from accounts.views import throttle_sign_in
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's own login form, minus a bypass: Telegram-linked accounts sign in where the bot confirms."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if telegram_confirmation_required(user):
+            raise ValidationError(
+                "This account confirms its logins in Telegram: sign in on the club's login page.",
+                code="telegram_confirmation_required",
+            )
+
+
+admin.site.login_form = AdminLoginForm
+_admin_login = admin.site.login
+
+
+def throttled_admin_login(request, extra_context=None):
+    """The admin's login under the same brute-force limits as /login/ and the API (per IP and per username)."""
+    if request.method == "POST" and (refusal := throttle_sign_in(request, username_too=True)):
+        return refusal
+    return _admin_login(request, extra_context)
+
+
+# AdminSite.get_urls() routes "login/" to `self.login`, looked up when the URLconf is built.
+admin.site.login = throttled_admin_login
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "role")
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" page: like a change through /api/users/, it ends the user's refresh tokens."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            user_refresh_tokens_revoke(user=user)
+        return user
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("deleted", "Deleted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "deleted":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Users are never hard-deleted here: "delete" soft-deletes, so their history stays."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
+    change_password_form = PasswordChangeForm
+    list_display = ("username", "email", "role", "telegram_id", "created_at", "last_login", "is_active")
+    list_filter = ("role", DeletedFilter, "is_superuser")
+    search_fields = ("username", "email", "client__first_name", "client__last_name", "client__phone_number")
+    ordering = ("username",)
+    readonly_fields = ("created_at", "last_login", "deleted_at")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Contact", {"fields": ("email", "telegram_id")}),
+        ("Access", {"fields": ("role", "is_superuser", "groups", "user_permissions")}),
+        ("History", {"fields": ("created_at", "last_login", "deleted_at")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "role", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    actions = ["soft_delete_users", "restore_users"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and not can_change_role(request.user, obj):
+            # Nobody changes their own role, here either (SPEC "Roles"): another admin must do it.
+            return (*readonly, "role", "is_superuser")
+        return readonly
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, user: User) -> bool:
+        return user.is_active
+
+    def get_deleted_objects(self, objs, request):
+        # Nothing cascades: the confirmation page lists only the users being deactivated.
+        return [str(user) for user in objs], {}, set(), []
+
+    def delete_model(self, request, obj):
+        user_soft_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user_soft_delete(user=user)
+
+    def response_delete(self, request, obj_display, obj_id):
+        self.message_user(request, f"“{obj_display}” was deactivated; their history is kept.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:accounts_user_changelist"))
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Soft-delete selected users (they can no longer sign in)")
+    def soft_delete_users(self, request, queryset):
+        users = list(queryset.filter(deleted_at__isnull=True))
+        for user in users:
+            user_soft_delete(user=user)
+        self.message_user(
+            request,
+            ngettext("%d user deactivated.", "%d users deactivated.", len(users)) % len(users),
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Restore selected users")
+    def restore_users(self, request, queryset):
+        users = list(queryset.filter(deleted_at__isnull=False))
+        for user in users:
+            user_restore(user=user)
+        self.message_user(
+            request, ngettext("%d user restored.", "%d users restored.", len(users)) % len(users), messages.SUCCESS
+        )
+
+
+@admin.register(TelegramChallenge)
+class TelegramChallengeAdmin(admin.ModelAdmin):
+    """Pending and past Telegram confirmations, for support; the secrets themselves are never stored."""
+
+    list_display = ("user", "purpose", "created_at", "expires_at", "confirmed_at", "used_at")
+    list_filter = ("purpose",)
+    search_fields = ("user__username",)
+    fields = ("user", "purpose", "created_at", "expires_at", "confirmed_at", "used_at")
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,170 @@
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Role, User
+from club.models import Client
+
+
+class PasswordLoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class PendingLoginSerializer(serializers.Serializer):
+    verification_required = serializers.BooleanField(read_only=True, default=True)
+    verification_id = serializers.CharField(read_only=True)
+    telegram_link = serializers.URLField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=4096)
+
+
+class TokenClaimsSerializer(serializers.Serializer):
+    token_type = serializers.ChoiceField(choices=["access", "refresh"], read_only=True)
+    user_id = serializers.CharField(read_only=True)
+    exp = serializers.IntegerField(read_only=True, help_text="Expiry, Unix seconds.")
+
+
+class TelegramWidgetSerializer(serializers.Serializer):
+    """The fields Telegram's Login Widget hands to the page, passed on unchanged.
+
+    Every received field takes part in the signature, so the validated data is the body as sent
+    (each value as text), not a fixed set of fields; a missing field is a 401 of the signature check.
+    """
+
+    def validate(self, attrs: dict) -> dict[str, str]:
+        raw = self.initial_data
+        if not isinstance(raw, Mapping):
+            raise serializers.ValidationError("Send the Telegram Login Widget fields as a JSON object.")
+        wrong = {
+            str(name): ["Must be a string or an integer."]
+            for name, value in raw.items()
+            if isinstance(value, bool) or not isinstance(value, (str, int))
+        }
+        if wrong:
+            raise serializers.ValidationError(wrong)
+        return {str(name): str(value) for name, value in raw.items()}
+
+
+_SCALAR = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+# The request body as OpenAPI sees it: Telegram may add fields, and every one is signed.
+TELEGRAM_WIDGET_BODY = {
+    "application/json": {
+        "type": "object",
+        "description": "The Login Widget's `user` object, unchanged.",
+        "properties": {
+            "id": {"type": "integer"},
+            "first_name": {"type": "string"},
+            "last_name": {"type": "string"},
+            "username": {"type": "string"},
+            "photo_url": {"type": "string"},
+            "auth_date": {"type": "integer", "description": "Unix seconds."},
+            "hash": {"type": "string", "description": "Hex HMAC-SHA256 computed by Telegram."},
+        },
+        "required": ["id", "auth_date", "hash"],
+        "additionalProperties": _SCALAR,
+    }
+}
+
+
+class TelegramWebAppSerializer(serializers.Serializer):
+    init_data = serializers.CharField(max_length=8192, help_text="`Telegram.WebApp.initData`, the raw query string.")
+
+
+class VerificationSerializer(serializers.Serializer):
+    verification_id = serializers.CharField(max_length=128)
+
+
+class TelegramLinkedSerializer(serializers.Serializer):
+    telegram_id = serializers.IntegerField(read_only=True)
+
+
+class LinkInvitationSerializer(serializers.Serializer):
+    telegram_link = serializers.URLField(read_only=True, help_text="Open it and press Start in the club bot.")
+    expires_at = serializers.DateTimeField(read_only=True)
+
+
+class WebhookAckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(read_only=True)
+
+
+class JwkSerializer(serializers.Serializer):
+    kty = serializers.CharField()
+    kid = serializers.CharField()
+    use = serializers.CharField()
+    alg = serializers.CharField()
+    n = serializers.CharField()
+    e = serializers.CharField()
+
+
+class JwksSerializer(serializers.Serializer):
+    keys = JwkSerializer(many=True)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "role", "password", "telegram_id", "created_at", "last_login"]
+        read_only_fields = ["telegram_id", "created_at", "last_login"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A new account needs a password; an edit may leave it unchanged.
+        self.fields["password"].required = self.instance is None
+
+
+class ClientProfileSerializer(serializers.ModelSerializer):
+    membership_id = serializers.IntegerField(read_only=True)
+    trainer_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "membership_id",
+            "first_name",
+            "last_name",
+            "phone_number",
+            "gender",
+            "date_of_birth",
+            "weight_kg",
+            "height_cm",
+            "status",
+            "expiration_date",
+            "trainer_id",
+        ]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    client = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "role", "telegram_id", "created_at", "last_login", "client"]
+        read_only_fields = fields
+
+    @extend_schema_field(ClientProfileSerializer(allow_null=True))
+    def get_client(self, user: User) -> dict | None:
+        client = getattr(user, "client", None)
+        return ClientProfileSerializer(client).data if client is not None else None

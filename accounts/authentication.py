@@ -1,0 +1,52 @@
+"""Bearer authentication of the API: simplejwt's checks, with one clear message per refusal.
+
+simplejwt answers every bad token with "Given token not valid for any token type" plus a list of
+per-class messages; an app developer should read in one sentence what is wrong and what to do.
+"""
+
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import AccessToken, Token
+
+ACCOUNT_GONE = "The account of this token no longer exists or was deactivated."
+
+NOT_OURS = "it is malformed or not signed by this server (RS256, a known kid, our issuer and audience)"
+# simplejwt's reasons (TokenError messages) → what the caller should do about them.
+_HINTS = {
+    "access": {
+        "Token has wrong type": "this is not an access token; a refresh token only works at /api/auth/token/refresh/",
+        "Token is expired": "it has expired; get a new pair at /api/auth/token/refresh/",
+        "Token is invalid": NOT_OURS,
+    },
+    "refresh": {
+        "Token has wrong type": "this is not a refresh token; an access token cannot be refreshed",
+        "Token is expired": "it has expired; log in again",
+        "Token is blacklisted": "it is blacklisted (already used once, or logged out); log in again",
+        "Token is invalid": NOT_OURS,
+    },
+}
+
+
+def refusal_message(kind: str, error: TokenError) -> str:
+    """`Access token refused: it has expired; …` — the reason simplejwt found, said for a person."""
+    reason = str(error.args[0]) if error.args else str(error)
+    return f"{kind.capitalize()} token refused: {_HINTS[kind].get(reason, reason[:1].lower() + reason[1:])}."
+
+
+class BearerAuthentication(JWTAuthentication):
+    """`Authorization: Bearer <access>`: an RS256 access token of a live account, nothing else."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        try:
+            return AccessToken(raw_token)
+        except TokenError as error:
+            raise InvalidToken({"detail": refusal_message("access", error), "code": "token_not_valid"}) from error
+
+    def get_user(self, validated_token: Token):
+        try:
+            return super().get_user(validated_token)
+        except InvalidToken:
+            raise
+        except AuthenticationFailed as error:
+            # Soft-deleted (inactive) or gone: every token of the account stops working at once.
+            raise AuthenticationFailed(ACCOUNT_GONE, code=error.get_codes()) from error

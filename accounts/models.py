@@ -1,0 +1,127 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from core.models import choices_check
+
+
+class Role(models.TextChoices):
+    ADMIN = "ADMIN", "Admin"
+    TRAINER = "TRAINER", "Trainer"
+    USER = "USER", "Client"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, username: str, email: str, password: str | None = None, **fields) -> "User":
+        if not username:
+            raise ValueError("A user needs a username.")
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(username=username, email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, email: str, password: str | None = None, **fields) -> "User":
+        fields.update(is_superuser=True, role=Role.ADMIN)
+        return self.create_user(username, email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: club staff, trainers and club clients (table `users` of the seed)."""
+
+    username = models.CharField(
+        max_length=50,
+        unique=True,
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @/./+/-/_ only, 50 characters at most.",
+        error_messages={"unique": "A user with that username already exists."},
+    )
+    # The seed keeps the hash in `password_hash`; 255 characters leave room for any hasher.
+    password = models.CharField("password", max_length=255, db_column="password_hash")
+    email = models.EmailField(
+        max_length=100, unique=True, error_messages={"unique": "A user with that email already exists."}
+    )
+    role = models.CharField(max_length=7, choices=Role.choices, default=Role.USER, db_default=Role.USER)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    telegram_id = models.BigIntegerField(
+        null=True, blank=True, unique=True, help_text="Telegram account linked for sign-in and login confirmation."
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        db_table = "users"
+        ordering = ["username"]
+        constraints = [
+            choices_check("role", Role, model="users"),
+            models.CheckConstraint(
+                condition=Q(is_superuser=False) | Q(role=Role.ADMIN),
+                name="users_superuser_is_admin",
+                violation_error_message="A superuser must have the ADMIN role.",
+            ),
+        ]
+        indexes = [models.Index(fields=["role"], name="users_role_idx")]
+
+    def __str__(self) -> str:
+        return self.username
+
+    # Derived from the role and the soft delete instead of stored, so they can never disagree.
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_trainer(self) -> bool:
+        return self.role == Role.TRAINER
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return (self.is_active and self.is_staff) or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return (self.is_active and self.is_staff) or super().has_module_perms(app_label)
+
+
+class ChallengePurpose(models.TextChoices):
+    LOGIN = "LOGIN", "Confirm a password login"
+    LINK = "LINK", "Link a Telegram account"
+
+
+class TelegramChallenge(models.Model):
+    """A request the user answers by sending `/start <nonce>` to the club bot.
+
+    LOGIN: a password login waiting for the linked Telegram account's approval, redeemed once by
+    `verification_id`. LINK: a signed-in user linking the Telegram account that sends the nonce.
+    Only SHA-256 digests of the secrets are stored: a database reader can neither confirm nor redeem.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="telegram_challenges")
+    purpose = models.CharField(max_length=5, choices=ChallengePurpose.choices)
+    nonce_digest = models.CharField(max_length=64, unique=True)
+    verification_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "telegram_challenges"
+        constraints = [choices_check("purpose", ChallengePurpose, model="telegram_challenges")]
+        indexes = [models.Index(fields=["expires_at"], name="telegram_challenges_exp_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.user}"

@@ -1,0 +1,159 @@
+"""Measure the API's list endpoints under load: requests/s, p50/p99 latency and queries per request.
+
+Not a test: a measuring tool (issue 4's benchmark). Load the demo club and serve it the way
+production does (daphne, DEBUG off, PostgreSQL with the psycopg pool), for example:
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/club_bench
+    export DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=<50+ random chars>
+    export DJANGO_SECURE_SSL_REDIRECT=false LOG_LEVEL=WARNING   # no TLS proxy in front here
+    .venv/bin/python manage.py migrate && .venv/bin/python manage.py seed_demo --clients 10000
+    .venv/bin/python manage.py collectstatic --no-input
+    .venv/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application &
+    .venv/bin/daphne -b 127.0.0.1 -p 8001 config.asgi:application &       # one per core
+
+Then, from the project root in the same environment (the token is minted with the servers' keys):
+
+    .venv/bin/python benchmarks/api_list.py --url http://127.0.0.1:8000 --url http://127.0.0.1:8001 \
+        --pid <first server's pid> --pid <second server's pid>
+
+Each endpoint gets `--concurrency` clients in a closed loop for `--duration` seconds, spread over
+the URLs round-robin. The query count per request is measured in-process with Django's test
+client against the same database, so it reflects the code, not the server.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ENDPOINTS = ["/api/clients/?page_size=50", "/api/trainings/?page_size=50"]
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+    elapsed: float = 0.0
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    import django
+
+    django.setup()
+
+
+def mint_staff_token() -> str:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import Role, User
+
+    # The demo trainer when seed_demo ran; otherwise a throwaway one.
+    trainer = User.objects.filter(role=Role.TRAINER, deleted_at__isnull=True).order_by("pk").first()
+    if trainer is None:
+        trainer = User.objects.create_user("bench-trainer", "bench-trainer@bench.invalid", role=Role.TRAINER)
+    return str(AccessToken.for_user(trainer))
+
+
+def queries_per_request(path: str, token: str) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(SERVER_NAME="localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.get(path)  # warm up: content types, first connection
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"{path} answered {response.status_code}: {response.content[:200]!r}")
+    return len(queries)
+
+
+async def worker(client: httpx.AsyncClient, url: str, path: str, stop_at: float, result: Result) -> None:
+    while time.perf_counter() < stop_at:
+        started = time.perf_counter()
+        try:
+            response = await client.get(url + path)
+            ok = response.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            result.latencies.append(time.perf_counter() - started)
+        else:
+            result.failures += 1
+
+
+async def load(urls: list[str], path: str, token: str, concurrency: int, duration: float) -> Result:
+    result = Result()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
+        await client.get(urls[0] + path)  # fail fast when no server is listening
+        started = time.perf_counter()
+        stop_at = started + duration
+        await asyncio.gather(*(worker(client, urls[n % len(urls)], path, stop_at, result) for n in range(concurrency)))
+        result.elapsed = time.perf_counter() - started
+    return result
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the server processes have used (Linux /proc), the figure other load disturbs least."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", action="append", help="server base URL; repeat for several processes")
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
+    parser.add_argument("--path", action="append", help=f"endpoint to measure (default: {', '.join(ENDPOINTS)})")
+    parser.add_argument("--pid", type=int, action="append", help="server process id: prints its CPU ms per request")
+    args = parser.parse_args()
+    urls = [url.rstrip("/") for url in (args.url or ["http://127.0.0.1:8000"])]
+
+    setup_django()
+    from club.models import Client
+
+    token = mint_staff_token()
+    print(f"{Client.objects.count()} clients; {args.concurrency} concurrent clients for {args.duration:g} s; {urls}")
+    # The figures mean little without the machine's state: other work on these cores slows every request.
+    print(f"{os.cpu_count()} CPUs, load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    print(
+        f"{'endpoint':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'failed':>7} {'queries':>8}"
+        f" {'CPU ms/req':>10}"
+    )
+    for path in args.path or ENDPOINTS:
+        queries = queries_per_request(path, token)
+        cpu_before = cpu_seconds(args.pid or [])
+        result = asyncio.run(load(urls, path, token, args.concurrency, args.duration))
+        done = len(result.latencies)
+        cpu_used = cpu_seconds(args.pid or []) - cpu_before
+        cpu_per_request = cpu_used * 1000 / done if args.pid and done else float("nan")
+        milliseconds = [latency * 1000 for latency in result.latencies]
+        print(
+            f"{path:34} {done / result.elapsed:8.1f} {statistics.median(milliseconds) if done else float('nan'):8.1f}"
+            f" {percentile(milliseconds, 0.99):8.1f} {max(milliseconds, default=float('nan')):8.1f}"
+            f" {result.failures:7d} {queries:8d} {cpu_per_request:10.1f}"
+        )
+    print(f"load average after: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+from collections.abc import Callable
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from accounts.models import User
+
+
+def read_or_write_if(
+    can_write: Callable[[User], bool], can_view: Callable[[User, object], bool] | None = None
+) -> type[BasePermission]:
+    """Any signed-in user may read (selectors already scope what it sees); writes need `can_write`.
+
+    `can_view(user, obj)` re-checks single objects as a second line behind the selectors.
+    """
+
+    class Permission(BasePermission):
+        message = "Your role may not change this."
+
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            return bool(user and user.is_authenticated) and (request.method in SAFE_METHODS or can_write(user))
+
+        def has_object_permission(self, request, view, obj) -> bool:
+            return can_view is None or can_view(request.user, obj)
+
+    Permission.__name__ = f"ReadOrWriteIf_{can_write.__name__}"
+    return Permission

@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from club.api.views import ClientViewSet, MembershipViewSet, PaymentViewSet
+
+router = SimpleRouter()
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("clients", ClientViewSet, basename="client")
+router.register("payments", PaymentViewSet, basename="payment")
+
+urlpatterns = router.urls

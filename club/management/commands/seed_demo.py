@@ -1,0 +1,288 @@
+"""Create a believable demo club: staff, trainers, members, an exercise catalog, trainings, plans, workouts.
+
+Idempotent: the fixed parts are matched by natural keys and members are numbered (`client00001`, …),
+so a second run only tops the club up to `--clients`. Rows go in with bulk inserts, so
+`--clients 10000` takes seconds, not minutes.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+from itertools import batched
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from accounts.models import Role, User
+from club.models import DEFAULT_MEMBERSHIP_ID, AccessLevel, Client, ClientStatus, Gender, Membership
+from training.models import (
+    Complexity,
+    Exercise,
+    Intensity,
+    MuscleGroup,
+    PlanStatus,
+    Training,
+    TrainingExercise,
+    TrainingPlan,
+    TrainingPlanTraining,
+    TrainingType,
+)
+from workouts.models import WorkoutSession
+
+ADMIN_LOGIN = ("admin", "admin-demo-pass")
+TRAINER_LOGINS = [("trainer", "trainer-demo-pass"), ("olga.trainer", "trainer-demo-pass")]
+CLIENT_PASSWORD = "client-demo-pass"
+BATCH = 2000
+
+MEMBERSHIPS = [
+    (AccessLevel.STANDARD, Decimal("29.00"), "Gym floor, weekdays 7:00–17:00"),
+    (AccessLevel.PREMIUM, Decimal("49.00"), "Gym floor any time, group classes, sauna"),
+    (AccessLevel.VIP, Decimal("99.00"), "Everything, plus two personal sessions a month"),
+]
+
+M, C, EQ = MuscleGroup, Complexity, True
+EXERCISES = [
+    ("Barbell bench press", M.CHEST, C.INTERMEDIATE, EQ),
+    ("Incline dumbbell press", M.CHEST, C.INTERMEDIATE, EQ),
+    ("Push-up", M.CHEST, C.BEGINNER, False),
+    ("Cable fly", M.CHEST, C.BEGINNER, EQ),
+    ("Dips", M.CHEST, C.ADVANCED, EQ),
+    ("Deadlift", M.BACK, C.ADVANCED, EQ),
+    ("Pull-up", M.BACK, C.INTERMEDIATE, EQ),
+    ("Bent-over barbell row", M.BACK, C.INTERMEDIATE, EQ),
+    ("Lat pulldown", M.BACK, C.BEGINNER, EQ),
+    ("Seated cable row", M.BACK, C.BEGINNER, EQ),
+    ("Back squat", M.LEGS, C.INTERMEDIATE, EQ),
+    ("Front squat", M.LEGS, C.ADVANCED, EQ),
+    ("Bodyweight squat", M.LEGS, C.BEGINNER, False),
+    ("Walking lunge", M.LEGS, C.BEGINNER, False),
+    ("Romanian deadlift", M.LEGS, C.INTERMEDIATE, EQ),
+    ("Leg press", M.LEGS, C.BEGINNER, EQ),
+    ("Bulgarian split squat", M.LEGS, C.INTERMEDIATE, EQ),
+    ("Calf raise", M.LEGS, C.BEGINNER, False),
+    ("Barbell curl", M.ARMS, C.BEGINNER, EQ),
+    ("Hammer curl", M.ARMS, C.BEGINNER, EQ),
+    ("Triceps pushdown", M.ARMS, C.BEGINNER, EQ),
+    ("Skull crusher", M.ARMS, C.INTERMEDIATE, EQ),
+    ("Overhead press", M.SHOULDERS, C.INTERMEDIATE, EQ),
+    ("Lateral raise", M.SHOULDERS, C.BEGINNER, EQ),
+    ("Face pull", M.SHOULDERS, C.BEGINNER, EQ),
+    ("Arnold press", M.SHOULDERS, C.INTERMEDIATE, EQ),
+    ("Plank", M.CORE, C.BEGINNER, False),
+    ("Hanging leg raise", M.CORE, C.ADVANCED, EQ),
+    ("Russian twist", M.CORE, C.BEGINNER, False),
+    ("Ab wheel rollout", M.CORE, C.ADVANCED, EQ),
+    ("Dead bug", M.CORE, C.BEGINNER, False),
+    ("Burpee", M.FULL_BODY, C.INTERMEDIATE, False),
+    ("Kettlebell swing", M.FULL_BODY, C.INTERMEDIATE, EQ),
+    ("Clean and jerk", M.FULL_BODY, C.EXPERT, EQ),
+    ("Snatch", M.FULL_BODY, C.EXPERT, EQ),
+    ("Rowing machine", M.FULL_BODY, C.BEGINNER, EQ),
+    ("Thruster", M.FULL_BODY, C.ADVANCED, EQ),
+    ("Turkish get-up", M.FULL_BODY, C.EXPERT, EQ),
+    ("Mountain climber", M.FULL_BODY, C.BEGINNER, False),
+    ("Jump rope", M.FULL_BODY, C.BEGINNER, EQ),
+]
+
+FIRST_NAMES = {
+    Gender.FEMALE: ["Anna", "Maria", "Olga", "Elena", "Sofia", "Daria", "Alina", "Irina", "Kate", "Laura", "Emma"],
+    Gender.MALE: ["Ivan", "Pavel", "Dmitry", "Alexei", "Sergey", "Mark", "Timur", "Oleg", "Nikita", "Lucas", "Ben"],
+}
+LAST_NAMES = ["Ivanov", "Smirnov", "Kuznetsov", "Popov", "Sokolov", "Lebedev", "Kozlov", "Novak", "Berg", "Moreau"]
+TRAINING_TITLES = {
+    TrainingType.STRENGTH: ["Upper body strength", "Leg day", "Push day", "Pull day", "Full-body strength"],
+    TrainingType.CARDIO: ["Morning cardio", "Interval run", "Rowing endurance"],
+    TrainingType.HIIT: ["HIIT circuit", "Tabata blast"],
+    TrainingType.YOGA: ["Vinyasa flow", "Mobility yoga"],
+    TrainingType.STRETCHING: ["Recovery stretching", "Hip and hamstring stretch"],
+}
+WORKOUT_TYPES = ["squat", "push_up", "lunge", "burpee", "sit_up"]
+
+
+class Command(BaseCommand):
+    help = "Create (or top up) a believable demo club. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=40, help="Members the club should have (default 40).")
+        parser.add_argument("--trainings-per-client", type=int, default=5)
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the club is served, for the hint.")
+
+    def handle(self, *args, clients: int, trainings_per_client: int, seed: int, url: str, **options):
+        rng = random.Random(seed)
+        with transaction.atomic():
+            trainers = self.ensure_staff()
+            memberships = self.ensure_memberships()
+            exercises = self.ensure_exercises()
+        existing = User.objects.filter(username__startswith="client", role=Role.USER).count()
+        missing = max(clients - existing, 0)
+        if missing:
+            self.create_members(
+                range(existing + 1, existing + missing + 1), rng, trainers, memberships, exercises, trainings_per_client
+            )
+            self.refresh_planner_statistics()
+        self.stdout.write(self.style.SUCCESS(f"Demo club ready: {Client.objects.count()} members ({missing} new)."))
+        self.stdout.write(
+            f"\n  Open {url}/admin/ (staff) or {url}/dashboard/ (trainers)\n"
+            f"  admin:   {ADMIN_LOGIN[0]} / {ADMIN_LOGIN[1]}\n"
+            f"  trainer: {TRAINER_LOGINS[0][0]} / {TRAINER_LOGINS[0][1]}\n"
+            f"  client:  client00001 / {CLIENT_PASSWORD}\n"
+            f"  API docs: {url}/api/docs/\n"
+        )
+
+    def refresh_planner_statistics(self) -> None:
+        # Bulk inserts leave PostgreSQL's planner with the empty tables' statistics until autovacuum
+        # comes by: the first minutes of list requests would then count and sort by sequential scans.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for model in (
+                    User,
+                    Client,
+                    Training,
+                    TrainingExercise,
+                    TrainingPlan,
+                    TrainingPlanTraining,
+                    WorkoutSession,
+                ):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+    def ensure_staff(self) -> list[User]:
+        username, password = ADMIN_LOGIN
+        if not User.objects.filter(username=username).exists():
+            User.objects.create_superuser(username, f"{username}@club.example", password)
+        trainers = []
+        for username, password in TRAINER_LOGINS:
+            trainer = User.objects.filter(username=username).first()
+            if trainer is None:
+                trainer = User.objects.create_user(username, f"{username}@club.example", password, role=Role.TRAINER)
+            trainers.append(trainer)
+        return trainers
+
+    def ensure_memberships(self) -> list[Membership]:
+        memberships = []
+        for level, price, description in MEMBERSHIPS:
+            membership, _ = Membership.objects.exclude(pk=DEFAULT_MEMBERSHIP_ID).get_or_create(
+                access_level=level, price=price, defaults={"description": description}
+            )
+            memberships.append(membership)
+        return memberships
+
+    def ensure_exercises(self) -> list[Exercise]:
+        Exercise.objects.bulk_create(
+            [
+                Exercise(title=title, muscle_group=group, complexity_lvl=level, equipment_required=equipment)
+                for title, group, level, equipment in EXERCISES
+            ],
+            ignore_conflicts=True,
+        )
+        return list(Exercise.objects.filter(title__in=[row[0] for row in EXERCISES]))
+
+    def create_members(self, numbers, rng, trainers, memberships, exercises, trainings_per_client) -> None:
+        # One hash for every demo member: hashing thousands of passwords would take minutes.
+        password_hash = make_password(CLIENT_PASSWORD)
+        today = timezone.localdate()
+        progress = tqdm(total=len(numbers), desc="members", unit="member", disable=len(numbers) < 200)
+        for chunk in batched(numbers, BATCH, strict=False):
+            with transaction.atomic():
+                users = User.objects.bulk_create(
+                    [
+                        User(username=f"client{n:05d}", email=f"client{n:05d}@members.example", password=password_hash)
+                        for n in chunk
+                    ]
+                )
+                members = Client.objects.bulk_create(
+                    [self.member(user, rng, trainers, memberships, today) for user in users]
+                )
+                self.create_history(members, rng, exercises, trainings_per_client, today)
+            progress.update(len(chunk))
+        progress.close()
+
+    def member(self, user, rng, trainers, memberships, today) -> Client:
+        gender = rng.choice([Gender.FEMALE, Gender.MALE])
+        status = rng.choices([ClientStatus.ACTIVE, ClientStatus.INACTIVE, ClientStatus.ON_HOLD], [80, 12, 8])[0]
+        return Client(
+            user=user,
+            membership=rng.choice(memberships),
+            first_name=rng.choice(FIRST_NAMES[gender]),
+            last_name=rng.choice(LAST_NAMES),
+            phone_number=f"+7 9{rng.randint(0, 99):02d} {rng.randint(0, 9999999):07d}",
+            gender=gender,
+            date_of_birth=today - datetime.timedelta(days=rng.randint(18 * 365, 65 * 365)),
+            weight_kg=Decimal(rng.randint(500, 1100)) / 10,
+            height_cm=Decimal(rng.randint(1550, 2000)) / 10,
+            status=status,
+            expiration_date=today + datetime.timedelta(days=rng.randint(-20, 60)),
+            trainer=rng.choice(trainers),
+        )
+
+    def create_history(self, members, rng, exercises, trainings_per_client, today) -> None:
+        trainings = []
+        for member in members:
+            for _ in range(trainings_per_client):
+                training_type = rng.choice(list(TRAINING_TITLES))
+                trainings.append(
+                    Training(
+                        client=member,
+                        training_type=training_type,
+                        title=rng.choice(TRAINING_TITLES[training_type]),
+                        intensity=rng.choice(Intensity.values),
+                        duration_min=rng.choice([30, 45, 45, 60, 75, 90]),
+                        date=today - datetime.timedelta(days=rng.randint(-7, 120)),
+                    )
+                )
+        trainings = Training.objects.bulk_create(trainings, batch_size=BATCH)
+        TrainingExercise.objects.bulk_create(
+            [
+                TrainingExercise(
+                    training=training,
+                    exercise=exercise,
+                    order_in_training=position,
+                    sets=rng.randint(2, 5),
+                    reps=rng.choice([5, 8, 10, 12, 15]),
+                    rest_time_sec=rng.choice([45, 60, 90, 120]),
+                    extra_weight=Decimal(rng.randint(0, 100)) if exercise.equipment_required else None,
+                )
+                for training in trainings
+                for position, exercise in enumerate(rng.sample(exercises, rng.randint(3, 6)), start=1)
+            ],
+            batch_size=BATCH,
+        )
+        plans = TrainingPlan.objects.bulk_create(
+            [
+                TrainingPlan(
+                    user_id=member.user_id,
+                    title=f"{member.first_name}'s {rng.choice(['strength', 'endurance', 'mobility'])} block",
+                    status=rng.choice(PlanStatus.values),
+                )
+                for member in members
+            ],
+            batch_size=BATCH,
+        )
+        trainings_of = {}
+        for training in trainings:
+            trainings_of.setdefault(training.client_id, []).append(training)
+        TrainingPlanTraining.objects.bulk_create(
+            [
+                TrainingPlanTraining(training_plan=plan, training=training)
+                for plan, member in zip(plans, members, strict=True)
+                for training in trainings_of[member.pk][:3]
+            ],
+            batch_size=BATCH,
+        )
+        WorkoutSession.objects.bulk_create(
+            [
+                WorkoutSession(
+                    user_id=member.user_id,
+                    exercise_type=rng.choice(WORKOUT_TYPES),
+                    total_reps=rng.randint(10, 120),
+                    created_at=timezone.now()
+                    - datetime.timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 600)),
+                )
+                for member in members
+                for _ in range(rng.randint(1, 4))
+            ],
+            batch_size=BATCH,
+        )

@@ -1,0 +1,25 @@
+"""Who may do what with memberships, clients and payments (SPEC "Roles"), as plain predicates."""
+
+from accounts.models import User
+from accounts.permissions import is_admin, is_staff_member
+from club.models import Client, Payment
+
+
+def can_manage_memberships(user: User) -> bool:
+    return is_admin(user)
+
+
+def can_manage_clients(user: User) -> bool:
+    return is_staff_member(user)
+
+
+def can_manage_payments(user: User) -> bool:
+    return is_staff_member(user)
+
+
+def can_view_client(user: User, client: Client) -> bool:
+    return is_staff_member(user) or client.user_id == user.pk
+
+
+def can_view_payment(user: User, payment: Payment) -> bool:
+    return is_staff_member(user) or payment.client.user_id == user.pk

@@ -1,0 +1,10 @@
+from celery import shared_task
+from django.utils import timezone
+
+from club.services import clients_deactivate_expired
+
+
+@shared_task
+def deactivate_expired_memberships() -> int:
+    """Celery beat, daily (CELERY_BEAT_SCHEDULE): ACTIVE clients past their last paid day become INACTIVE."""
+    return clients_deactivate_expired(today=timezone.localdate())

@@ -1,0 +1,98 @@
+"""The trainers' client pages: thin views over club.selectors / club.services and the dashboard selectors."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from club import selectors, services
+from club.forms import ClientFilterForm, ClientForm, ClientSignUpForm
+from club.models import Client
+from core import selectors as dashboard_selectors
+from core.dashboard import add_service_errors, paginate, render_list, staff_page
+from training.selectors import training_list, training_plan_list
+from workouts.selectors import workout_session_list
+
+TIMELINE_LENGTH = 20
+SESSIONS_SHOWN = 10
+
+
+def _client_or_404(request: HttpRequest, pk: int) -> Client:
+    return get_object_or_404(
+        selectors.client_list(user=request.user).select_related("membership", "user", "trainer"), pk=pk
+    )
+
+
+@staff_page
+@require_GET
+def client_list(request: HttpRequest) -> HttpResponse:
+    filters = ClientFilterForm(request.GET)
+    # A junk filter value (an unknown status) shows every client instead of failing: the form says what was wrong.
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    clients = selectors.client_search(
+        user=request.user,
+        search=criteria.get("q", ""),
+        status=criteria.get("status", ""),
+        membership=criteria.get("membership"),
+    )
+    context = {"filters": filters, "page": paginate(request, clients), "filtered": any(criteria.values())}
+    return render_list(request, "club/client_list.html", "club/_client_results.html", context)
+
+
+@staff_page
+@require_GET
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _client_or_404(request, pk)
+    user = request.user
+    today = timezone.localdate()
+    charts = {
+        "minutes": dashboard_selectors.training_minutes_per_week(user=user, client=client, today=today),
+        "volume": dashboard_selectors.training_volume_by_muscle_group(user=user, client=client),
+        "reps": dashboard_selectors.reps_per_session(user=user, client=client),
+    }
+    born = client.date_of_birth
+    context = {
+        "client": client,
+        "today": today,
+        "age": today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
+        "days_left": (client.expiration_date - today).days if client.expiration_date else None,
+        "trainings": training_list(user=user).filter(client=client)[:TIMELINE_LENGTH],
+        "plans": training_plan_list(user=user).filter(user_id=client.user_id),
+        "sessions": workout_session_list(user=user).filter(user_id=client.user_id)[:SESSIONS_SHOWN],
+        "charts": {name: series.as_chart_data() for name, series in charts.items()},
+        "has_chart": {name: bool(series.values) and any(series.values) for name, series in charts.items()},
+    }
+    return render(request, "club/client_detail.html", context)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def client_create(request: HttpRequest) -> HttpResponse:
+    form = ClientSignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_register(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{client} is now a club member and can sign in as {client.user.username}.")
+            return redirect("club:client-detail", client.pk)
+    return render(request, "club/client_form.html", {"form": form, "creating": True})
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _client_or_404(request, pk)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(client=client, data=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Saved the profile of {client}.")
+            return redirect("club:client-detail", client.pk)
+    return render(request, "club/client_form.html", {"form": form, "client": client, "creating": False})

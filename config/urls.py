@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+admin.site.site_header = "Fitness club administration"
+admin.site.site_title = "Fitness club admin"
+admin.site.index_title = "Run the club"
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("dashboard/", include("club.urls")),
+    path("dashboard/", include("training.urls")),
+    path("dashboard/", include("reports.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("accounts.urls")),
+    path("", include("workouts.urls")),
+    path("api/", include("club.api.urls")),
+    path("api/", include("training.api.urls")),
+    path("api/", include("workouts.api.urls")),
+    path("api/", include("reports.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+]
+
+# JSON under /api/, the HTML pages elsewhere (core/exceptions.py).
+handler404 = "core.exceptions.not_found"
+handler500 = "core.exceptions.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

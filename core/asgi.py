@@ -1,0 +1,121 @@
+"""ASGI middleware around the whole application: graceful shutdown and WebSocket metrics.
+
+daphne stops on SIGTERM by cancelling every running application instance, which would cut
+in-flight requests short and drop sockets without a close frame (a device sees 1006 and cannot
+tell a deploy from a crash). Here a cancelled HTTP request is given `WEB_SHUTDOWN_GRACE_SECONDS`
+to finish, and an open WebSocket is closed with 1001 ("going away"), so devices reconnect to
+another process at once.
+"""
+
+import asyncio
+import functools
+import logging
+from contextlib import suppress
+
+from django.conf import settings
+
+from core.observability import WebSocketMetricsMiddleware
+
+logger = logging.getLogger(__name__)
+
+CLOSE_GOING_AWAY = 1001
+
+
+class GracefulShutdownMiddleware:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            return await self._http(scope, receive, send)
+        if scope["type"] == "websocket":
+            return await self._websocket(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    async def _http(self, scope, receive, send):
+        request = asyncio.ensure_future(self.app(scope, receive, send))
+        try:
+            return await asyncio.shield(request)
+        except asyncio.CancelledError:
+            # daphne waits for all its cancelled applications with one asyncio.gather(), which
+            # completes at the first CancelledError: re-raising here would let the server exit while
+            # other requests are still running. So the cancellation ends here, with the request.
+            if not request.done():
+                logger.info("shutting down: letting %s %s finish", scope.get("method"), scope.get("path"))
+                with suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(request), settings.WEB_SHUTDOWN_GRACE_SECONDS)
+                if not request.done():
+                    request.cancel()
+
+    async def _websocket(self, scope, receive, send):
+        state = {"open": False}
+
+        async def tracking_send(message: dict) -> None:
+            if message["type"] == "websocket.accept":
+                state["open"] = True
+            elif message["type"] == "websocket.close":
+                state["open"] = False
+            await send(message)
+
+        try:
+            return await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            # Not re-raised, for the same reason as above.
+            if state["open"]:
+                logger.info("shutting down: closing %s with %s", scope.get("path"), CLOSE_GOING_AWAY)
+                try:
+                    await _close_going_away(send)
+                except Exception:
+                    logger.warning("could not close %s", scope.get("path"), exc_info=True)
+
+
+async def _close_going_away(send) -> None:
+    # The ASGI spec lets an application close with any code, but daphne's WebSocket library
+    # (autobahn) refuses 1001 from `sendClose` ("must be 1000 or 3000-4999"). daphne's `send` is
+    # `partial(server.handle_reply, protocol)`: write the going-away frame on that protocol directly.
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    if hasattr(protocol, "sendCloseFrame"):
+        protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
+    else:
+        await send({"type": "websocket.close", "code": CLOSE_GOING_AWAY})
+
+
+def _fix_daphne_shutdown() -> None:
+    """Make daphne's SIGTERM handler skip connections whose application already finished.
+
+    daphne 4.2.3's `Server.kill_all_applications` reads `details["application_instance"]` for every
+    connection, but a keep-alive HTTP connection between two requests (a proxy's, a health probe's)
+    has none: the KeyError aborts the handler, the server exits at once and every in-flight request
+    and socket is cut (1006). Same code, minus that crash.
+    """
+    try:
+        from daphne.server import Server
+        from daphne.server import logger as daphne_logger
+        from twisted.internet import defer
+    except ImportError:  # another ASGI server
+        return
+    if getattr(Server.kill_all_applications, "club_fixed", False):
+        return
+
+    def kill_all_applications(self):
+        wait_for = []
+        for details in self.connections.values():
+            application_instance = details.get("application_instance")
+            if application_instance is not None and not application_instance.done():
+                application_instance.cancel()
+                wait_for.append(application_instance)
+        daphne_logger.info("Killed %i pending application instances", len(wait_for))
+        wait_deferred = defer.Deferred.fromFuture(asyncio.gather(*wait_for))
+        wait_deferred.addErrback(lambda _: None)
+        return wait_deferred
+
+    kill_all_applications.club_fixed = True
+    Server.kill_all_applications = kill_all_applications
+
+
+_fix_daphne_shutdown()
+
+
+def server_stack(app):
+    """What every server process runs: `app` inside the shutdown and metrics middleware."""
+    return GracefulShutdownMiddleware(WebSocketMetricsMiddleware(app))

@@ -1,0 +1,145 @@
+"""The API's one error contract, for every app.
+
+- 400 `{"<field>": ["message", ...], "non_field_errors": [...]}`: bad input — serializer errors, a Django
+  `ValidationError` from a service or `full_clean`, a CHECK / NOT NULL / too-long value the database refused.
+- 401, 403, 404, 429 `{"detail": "message"}`: DRF's authentication, permission, not-found, throttling errors.
+- 409 `{"detail": "message", "extra": {...}}`: a domain rule refused a state change (`ApplicationError`), a
+  delete that other rows still reference (`ProtectedError`), a unique or foreign-key conflict found by the database.
+
+Services raise Django's `ValidationError`, `ApplicationError` and `PermissionDenied`; they never know
+about HTTP. Anything else still surfaces as a 500: that is a bug, not input.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+# PostgreSQL SQLSTATEs that mean "the value itself is bad" rather than "it clashes with other rows".
+BAD_VALUE_SQLSTATES = {"23502", "23514", "22001", "22003", "22007", "22008", "22P02"}
+
+
+class ApplicationError(Exception):
+    """A domain rule refused the operation (answered 409): the input is well-formed, the state forbids it."""
+
+    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the data."
+    default_code = "conflict"
+
+
+def _sqlstate(error: Exception) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)
+
+
+def _field_errors(error: DjangoValidationError) -> dict:
+    detail = as_serializer_error(error)
+    # Django files errors of the whole row under "__all__"; DRF clients expect "non_field_errors".
+    if "__all__" in detail:
+        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
+    return detail
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_field_errors(exc))
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        exc = Conflict(exc.args[0])
+    elif isinstance(exc, DataError) or (isinstance(exc, IntegrityError) and _sqlstate(exc) in BAD_VALUE_SQLSTATES):
+        logger.info("database refused a value: %s", exc)
+        exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["A value is invalid or out of range."]})
+    elif isinstance(exc, IntegrityError):
+        # Validation runs before the write; reaching here means a concurrent request won a race
+        # for the same unique value or referenced row.
+        logger.info("integrity conflict: %s", exc)
+        exc = Conflict("The request conflicts with another record; reload and try again.")
+    elif isinstance(exc, ApplicationError):
+        response = drf_exception_handler(Conflict(exc.message), context)
+        if response is not None and exc.extra:
+            response.data["extra"] = exc.extra
+        return response
+    # Http404 and PermissionDenied (Django's) are mapped by DRF's own handler.
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError) and isinstance(response.data, list):
+        # `raise ValidationError("...")` outside a serializer (a filter backend, a view) gives a bare list;
+        # the contract's 400 is always an object.
+        response.data = {api_settings.NON_FIELD_ERRORS_KEY: response.data}
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: a URL no route matches (`/api/clients/abc/`) still answers JSON under `/api/`."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: API clients get the contract's JSON shape even for a bug."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)
+
+
+# ---------------------------------------------------------------------------
+# OpenAPI: the same contract, declared on every operation
+# ---------------------------------------------------------------------------
+ERROR_DESCRIPTIONS = {
+    "400": "Bad input: messages per field (`non_field_errors` for the whole body).",
+    "401": "Missing, invalid or expired credentials.",
+    "403": "The caller's role may not do this.",
+    "404": "Unknown, or not visible to the caller.",
+    "409": "A state conflict: the data as it is forbids the change.",
+    "429": "Throttled; retry after `Retry-After` seconds.",
+}
+
+ERROR_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string"},
+            "extra": {"type": "object", "additionalProperties": {}},
+        },
+        "required": ["detail"],
+    },
+    "ValidationErrorBody": {
+        "type": "object",
+        "description": "Field name → list of messages; nested objects and lists for nested fields.",
+        "additionalProperties": {},
+    },
+}
+
+
+def openapi_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: add the error contract's responses to every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_DESCRIPTIONS.items():
+                schema = "ValidationErrorBody" if code == "400" else "Error"
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+                    },
+                )
+    return result

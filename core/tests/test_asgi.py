@@ -1,0 +1,63 @@
+import asyncio
+
+from core.asgi import GracefulShutdownMiddleware
+from core.observability import WS_CONNECTIONS, WS_REPS
+
+
+async def test_a_request_in_flight_when_the_server_stops_still_gets_its_response():
+    sent = []
+
+    async def slow_view(scope, receive, send):
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    async def send(message):
+        sent.append(message)
+
+    app = GracefulShutdownMiddleware(slow_view)
+    served = asyncio.create_task(app({"type": "http", "method": "GET", "path": "/"}, None, send))
+    await asyncio.sleep(0.05)
+    served.cancel()  # what daphne does to every application on SIGTERM
+    await served
+    assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+
+
+async def test_an_open_websocket_is_closed_as_going_away_when_the_server_stops():
+    sent = []
+
+    async def consumer(scope, receive, send):
+        await send({"type": "websocket.accept"})
+        await asyncio.sleep(10)
+
+    async def send(message):
+        sent.append(message)
+
+    app = GracefulShutdownMiddleware(consumer)
+    served = asyncio.create_task(app({"type": "websocket", "path": "/ws/workout"}, None, send))
+    await asyncio.sleep(0.05)
+    served.cancel()
+    await served
+    assert sent == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": 1001}]
+
+
+async def test_websocket_metrics_count_open_sockets_and_rep_replies():
+    from core.observability import WebSocketMetricsMiddleware
+
+    async def consumer(scope, receive, send):
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": '{"event": "rep_update", "total_reps": 1}'})
+        await send({"type": "websocket.send", "text": '{"event": "rep_ignored", "total_reps": 1}'})
+        await send({"type": "websocket.send", "text": "not json"})
+
+    async def send(message):
+        pass
+
+    open_before = WS_CONNECTIONS.labels("/ws/workout")._value.get()
+    counted_before = WS_REPS.labels("counted")._value.get()
+    ignored_before = WS_REPS.labels("ignored")._value.get()
+    await WebSocketMetricsMiddleware(consumer)({"type": "websocket", "path": "/ws/workout"}, None, send)
+    assert WS_REPS.labels("counted")._value.get() == counted_before + 1
+    assert WS_REPS.labels("ignored")._value.get() == ignored_before + 1
+    # The consumer returned without a close frame (the client went away): the socket is not counted as open.
+    assert WS_CONNECTIONS.labels("/ws/workout")._value.get() == open_before

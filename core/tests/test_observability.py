@@ -1,0 +1,118 @@
+import json
+import logging
+import logging.config
+
+import pytest
+from django.conf import settings
+
+
+def test_every_response_carries_a_request_id(client):
+    first = client.get("/health")["X-Request-ID"]
+    second = client.get("/health")["X-Request-ID"]
+    assert len(first) == 32
+    assert first != second
+
+
+def test_a_sane_caller_request_id_is_kept_and_a_hostile_one_replaced(client):
+    assert client.get("/health", HTTP_X_REQUEST_ID="lb-4f2a.9")["X-Request-ID"] == "lb-4f2a.9"
+    replaced = client.get("/health", HTTP_X_REQUEST_ID="x\r\nSet-Cookie: a=b")["X-Request-ID"]
+    assert "\n" not in replaced
+    assert len(replaced) == 32
+
+
+@pytest.mark.django_db
+def test_metrics_are_hidden_from_the_public(client):
+    response = client.get("/metrics")
+    assert response.status_code == 403
+    assert "METRICS_TOKEN" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_scraper_with_the_token_reads_http_metrics_by_route(client, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    client.get("/health")
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert response.status_code == 200
+    assert 'club_http_requests_total{method="GET",route="health",status="200"}' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_signed_in_admin_reads_the_metrics(client, admin_user, trainer):
+    client.force_login(trainer)
+    assert client.get("/metrics").status_code == 403
+    client.force_login(admin_user)
+    assert client.get("/metrics").status_code == 200
+
+
+def test_json_logs_carry_the_request_id(capsys):
+    config = {**settings.LOGGING, "root": {"handlers": ["console"], "level": "INFO"}}
+    config["handlers"] = {"console": {**config["handlers"]["console"], "formatter": "json"}}
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger("club.test").info("rep counted")
+        line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    assert (line["message"], line["level"], line["request_id"]) == ("rep counted", "INFO", "-")
+
+
+def json_log_line(capsys, logger_name: str, message: str, *args, **kwargs) -> dict:
+    config = {**settings.LOGGING, "root": {"handlers": ["console"], "level": "INFO"}}
+    config["handlers"] = {"console": {**config["handlers"]["console"], "formatter": "json"}}
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger(logger_name).warning(message, *args, **kwargs)
+        return json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+
+
+def test_logs_never_carry_tokens_credentials_or_configured_secrets(capsys, settings):
+    settings.METRICS_TOKEN = "scrape-secret-4242"
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJ1c2VyX2lkIjoiNyJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+    line = json_log_line(
+        capsys,
+        "club.test",
+        "GET /ws/workout?token=%s from %s via %s, header Bearer %s, scraper %s",
+        "opaque-value",
+        "amqp://club:hunter2@rabbitmq:5672//",
+        jwt,
+        "abc.def.ghi",
+        "scrape-secret-4242",
+    )
+    text = json.dumps(line)
+    for secret in ("opaque-value", "hunter2", jwt, "abc.def.ghi", "scrape-secret-4242"):
+        assert secret not in text
+    assert "token=[redacted]" in line["message"]
+    assert "amqp://club:[redacted]@rabbitmq" in line["message"]
+
+
+def test_extra_fields_of_a_log_record_are_redacted_too(capsys, rf):
+    # django.request attaches the request, whose repr carries the query string.
+    request = rf.get("/missing", {"token": "opaque-value"})
+    line = json_log_line(capsys, "django.request", "Not Found: %s", request.path, extra={"request": request})
+    assert "opaque-value" not in json.dumps(line)
+    assert "token=[redacted]" in line["request"]
+
+
+@pytest.mark.django_db
+def test_the_access_log_names_the_request_without_its_query_string(client, caplog):
+    caplog.set_level(logging.INFO, logger="club.access")
+    response = client.get("/health?token=opaque-value", HTTP_X_REQUEST_ID="lb-1")
+    [record] = [record for record in caplog.records if record.name == "club.access"]
+    assert record.getMessage().startswith("GET /health 200 ")
+    assert (record.request_id, record.status, response["X-Request-ID"]) == ("lb-1", 200, "lb-1")
+    assert "opaque-value" not in caplog.text
+
+
+def test_a_request_that_loses_the_database_answers_503_with_retry_after(rf):
+    from django.db import OperationalError
+
+    from core.health import DatabaseUnavailableMiddleware
+
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    response = middleware.process_exception(rf.get("/api/me/"), OperationalError("server closed the connection"))
+    assert (response.status_code, response["Retry-After"]) == (503, "1")
+    assert json.loads(response.content) == {"detail": "The database is unavailable; retry shortly."}
+    assert middleware.process_exception(rf.get("/api/me/"), ValueError("a bug")) is None

@@ -1,0 +1,77 @@
+import os
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from reports import selectors, services
+from reports.api.serializers import ReportRequestSerializer, ReportSerializer
+from reports.models import Report, ReportStatus
+from reports.renderers import CONTENT_TYPES
+
+
+class ReportNotReady(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The report has no file yet."
+    default_code = "report_not_ready"
+
+
+class ReportFileGone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "The file of this report has been deleted after its retention period; request it again."
+    default_code = "report_file_gone"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List reports (staff: all; USER: its own)"),
+    retrieve=extend_schema(summary="Status, progress, summary and download URL of a report"),
+)
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReportSerializer
+    filterset_fields = ["kind", "format", "status"]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular builds the schema with no user
+            return Report.objects.none()
+        return selectors.report_list(user=self.request.user)
+
+    @extend_schema(
+        summary="Request a report; generated in the background",
+        request=ReportRequestSerializer,
+        responses={
+            202: ReportSerializer,
+            503: OpenApiResponse(ReportSerializer, description="The task broker is down: the report is FAILURE."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = ReportRequestSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        report = services.report_request(requested_by=request.user, **serializer.validated_data)
+        # The broker refused the task after commit: the row says why, the status code says "try later".
+        unavailable = report.status == ReportStatus.FAILURE and not report.started_at
+        return Response(
+            ReportSerializer(report, context=self.get_serializer_context()).data,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE if unavailable else status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        summary="Download the report's file",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        report = self.get_object()
+        if report.status != ReportStatus.SUCCESS:
+            raise ReportNotReady(f"The report is {report.status}; download it once it is SUCCESS.")
+        if not report.file or not report.file.storage.exists(report.file.name):
+            raise ReportFileGone()
+        return FileResponse(
+            report.file.open("rb"),
+            as_attachment=True,
+            filename=os.path.basename(report.file.name),
+            content_type=CONTENT_TYPES[report.format],
+        )

@@ -1,0 +1,38 @@
+from django import forms
+from django.utils import timezone
+
+from club.forms import DateInput
+from reports.models import ReportFormat, ReportKind
+from training.forms import ClientChoiceField
+
+
+class ReportRequestForm(forms.Form):
+    kind = forms.ChoiceField(label="Report", choices=ReportKind.choices)
+    format = forms.ChoiceField(label="File format", choices=ReportFormat.choices, initial=ReportFormat.PDF)
+    date_from = forms.DateField(label="From", widget=DateInput())
+    date_to = forms.DateField(label="To (inclusive)", widget=DateInput())
+    client = ClientChoiceField(
+        label="Client",
+        required=False,
+        queryset=None,
+        empty_label="Choose a client",
+        help_text="Only for a client progress report.",
+    )
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients.order_by("last_name", "first_name")
+        if not self.is_bound:
+            # The month so far: what staff ask for most.
+            today = timezone.localdate()
+            self.initial.setdefault("date_from", today.replace(day=1))
+            self.initial.setdefault("date_to", today)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # Said next to the field before the service would say it about `client_id`.
+        if cleaned.get("kind") == ReportKind.CLIENT_PROGRESS and not cleaned.get("client"):
+            self.add_error("client", "Choose the client this progress report is about.")
+        elif cleaned.get("kind") != ReportKind.CLIENT_PROGRESS:
+            cleaned["client"] = None
+        return cleaned

@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from club.models import Client
+from core.models import choices_check, range_check
+
+
+class ReportKind(models.TextChoices):
+    CLUB_ACTIVITY = "club_activity", "Club activity"
+    CLIENT_PROGRESS = "client_progress", "Client progress"
+    MEMBERSHIP_REVENUE = "membership_revenue", "Membership revenue"
+    NEW_USERS = "new_users", "New users"
+
+
+class ReportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel workbook"
+    PDF = "pdf", "PDF"
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    STARTED = "STARTED", "Started"
+    SUCCESS = "SUCCESS", "Success"
+    FAILURE = "FAILURE", "Failure"
+
+
+def report_upload_to(report: "Report", filename: str) -> str:
+    return f"reports/{report.created_at:%Y/%m}/{report.pk}/{filename}"
+
+
+class Report(models.Model):
+    """A report job: what was asked for, how far its Celery task got, and the file it produced."""
+
+    kind = models.CharField(max_length=18, choices=ReportKind.choices)
+    format = models.CharField(max_length=4, choices=ReportFormat.choices)
+    # {"date_from": "YYYY-MM-DD", "date_to": "YYYY-MM-DD"}, as requested; the period is inclusive.
+    parameters = models.JSONField(default=dict, blank=True)
+    # NO ACTION: a user with reports is soft-deleted, like everywhere else. Empty for Celery beat's reports.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    # The report outlives a deleted client; a still-pending one then fails with a clear error.
+    client = models.ForeignKey(Client, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="reports")
+    status = models.CharField(
+        max_length=7, choices=ReportStatus.choices, default=ReportStatus.PENDING, db_default=ReportStatus.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(default=0, db_default=0, help_text="Percent done, 0 to 100.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="Times a worker started it (a killed worker's task is delivered again)."
+    )
+    summary = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to=report_upload_to, max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=255, blank=True, help_text="Id of the Celery task that generates it.")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "reports"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            choices_check("kind", ReportKind, model="reports"),
+            choices_check("format", ReportFormat, model="reports"),
+            choices_check("status", ReportStatus, model="reports"),
+            range_check("progress", model="reports", low=0, high=100),
+        ]
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"], name="reports_requester_idx"),
+            models.Index(fields=["status", "finished_at"], name="reports_status_finished_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.format}) #{self.pk}"
+
+    @property
+    def date_from(self) -> str:
+        return self.parameters.get("date_from", "")
+
+    @property
+    def date_to(self) -> str:
+        return self.parameters.get("date_to", "")

@@ -1,0 +1,309 @@
+"""Reads of reports: the ones a user may see, and the numbers of each report kind.
+
+Each `*_report_data` selector computes its totals with aggregate SQL (GROUP BY in the database),
+so its cost grows with the number of groups, never with the number of rows in the period.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, F, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+
+from accounts.models import Role, User
+from accounts.permissions import is_staff_member
+from club.models import AccessLevel, Client, ClientStatus, Payment, PaymentStatus
+from reports.models import Report, ReportKind
+from training.models import MuscleGroup, Training, TrainingExercise, TrainingType
+from workouts.models import WorkoutSession
+
+UNSPECIFIED = "UNSPECIFIED"  # label of a NULL enum column (a training without a type, a tariff without a level)
+TOP_EXERCISES = 10
+MONEY = Decimal("0.01")
+
+
+def report_list(*, user: User) -> QuerySet[Report]:
+    reports = Report.objects.select_related("requested_by", "client")
+    if is_staff_member(user):
+        return reports
+    return reports.filter(requested_by=user)  # a client sees only what it asked for
+
+
+def report_get_for_user(*, user: User, report_id: int) -> Report:
+    return report_list(user=user).get(pk=report_id)
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    headers: list[str]
+    rows: Iterable[tuple[Any, ...]]
+    sheet: str = ""  # the spreadsheet tab's name when the title is longer than Excel's 31 characters
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    labels: list[Any]  # categories (str), or days (datetime.date) of a line chart
+    values: list[float]
+    ylabel: str
+    line: bool = False  # a line over time instead of bars per category
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What a report says, before any format: its `summary` (money as Decimal) and its tables and charts."""
+
+    title: str
+    date_from: datetime.date
+    date_to: datetime.date
+    summary: dict[str, Any]
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+def _day_bounds(date_from: datetime.date, date_to: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    # Datetime columns are filtered on [first midnight, midnight after the last day): the period is inclusive.
+    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=datetime.UTC)
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC)
+    return start, end
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or Decimal(0)).quantize(MONEY)
+
+
+def _label(column: str) -> Coalesce:
+    return Coalesce(column, Value(UNSPECIFIED))
+
+
+def _volume() -> Sum:
+    # Sets × reps × extra weight; bodyweight rows (no extra weight) add no volume.
+    return Sum(
+        F("sets") * F("reps") * Coalesce("extra_weight", Value(Decimal(0))),
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+
+
+def _workout_sessions(date_from: datetime.date, date_to: datetime.date) -> QuerySet[WorkoutSession]:
+    start, end = _day_bounds(date_from, date_to)
+    return WorkoutSession.objects.filter(created_at__gte=start, created_at__lt=end)
+
+
+def _reps_by_type(sessions: QuerySet[WorkoutSession]) -> list[tuple[str, int, int]]:
+    return list(
+        sessions.values("exercise_type")
+        .annotate(sessions=Count("id"), reps=Sum("total_reps"))
+        .order_by("-reps", "exercise_type")
+        .values_list("exercise_type", "sessions", "reps")
+    )
+
+
+def _trainings_by_type(trainings: QuerySet[Training]) -> list[tuple[str, int, int]]:
+    return list(
+        trainings.values(type=_label("training_type"))
+        .annotate(trainings=Count("id"), minutes=Sum("duration_min"))
+        .order_by("type")
+        .values_list("type", "trainings", "minutes")
+    )
+
+
+def _training_totals(trainings: QuerySet[Training]) -> dict[str, int]:
+    return trainings.aggregate(
+        trainings_total=Count("id"),
+        minutes_total=Coalesce(Sum("duration_min"), 0),
+        active_clients=Count("client", distinct=True),
+    )
+
+
+def club_activity_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
+    trainings = Training.objects.filter(date__range=(date_from, date_to))
+    totals = _training_totals(trainings)
+    by_type = _trainings_by_type(trainings)
+    by_type_and_intensity = list(
+        trainings.values(type=_label("training_type"), level=_label("intensity"))
+        .annotate(trainings=Count("id"), minutes=Sum("duration_min"))
+        .order_by("type", "level")
+        .values_list("type", "level", "trainings", "minutes")
+    )
+    top_exercises = list(
+        TrainingExercise.objects.filter(training__date__range=(date_from, date_to))
+        .values("exercise_id")
+        .annotate(times=Count("id"), set_count=Sum("sets"), rep_count=Sum(F("sets") * F("reps")))
+        .order_by("-times", "exercise__title")
+        .values_list("exercise__title", _label("exercise__muscle_group"), "times", "set_count", "rep_count")[
+            :TOP_EXERCISES
+        ]
+    )
+    sessions = _workout_sessions(date_from, date_to)
+    reps_by_type = _reps_by_type(sessions)
+    summary = {
+        "trainings_total": totals["trainings_total"],
+        "minutes_total": totals["minutes_total"],
+        # Every type is listed, so a chart or a spreadsheet formula never misses a column.
+        "by_type": dict.fromkeys(TrainingType.values, 0) | {t: n for t, n, _ in by_type},
+        "active_clients": totals["active_clients"],
+        "workout_reps_total": sessions.aggregate(total=Coalesce(Sum("total_reps"), 0))["total"],
+    }
+    return ReportData(
+        title="Club activity",
+        date_from=date_from,
+        date_to=date_to,
+        summary=summary,
+        tables=[
+            Table(
+                "Trainings by type and intensity", ["type", "intensity", "trainings", "minutes"], by_type_and_intensity
+            ),
+            Table(
+                f"Top {TOP_EXERCISES} exercises",
+                ["exercise", "muscle group", "times", "sets", "reps (sets x reps)"],
+                top_exercises,
+            ),
+            Table("Workout reps by exercise type", ["exercise type", "sessions", "reps"], reps_by_type),
+        ],
+        charts=[
+            Chart("Trainings by type", list(summary["by_type"]), list(summary["by_type"].values()), "trainings"),
+            Chart("Workout reps by exercise type", [r[0] for r in reps_by_type], [r[2] for r in reps_by_type], "reps"),
+        ],
+    )
+
+
+def client_progress_report_data(*, client: Client, date_from: datetime.date, date_to: datetime.date) -> ReportData:
+    trainings = Training.objects.filter(client=client, date__range=(date_from, date_to))
+    totals = _training_totals(trainings)
+    worked = {
+        group: (sets, reps, _money(kg))
+        for group, sets, reps, kg in TrainingExercise.objects.filter(training__in=trainings)
+        .values(group=_label("exercise__muscle_group"))
+        .annotate(set_count=Sum("sets"), rep_count=Sum(F("sets") * F("reps")), volume=_volume())
+        .values_list("group", "set_count", "rep_count", "volume")
+    }
+    # Every muscle group is listed, in the catalog's order, like the other reports' categories.
+    groups = [*MuscleGroup.values, *([UNSPECIFIED] if UNSPECIFIED in worked else [])]
+    volume = [(group, *worked.get(group, (0, 0, _money(None)))) for group in groups]
+    sessions = _workout_sessions(date_from, date_to).filter(user_id=client.user_id)
+    reps_by_day = list(
+        sessions.values(day=TruncDate("created_at", tzinfo=datetime.UTC))
+        .annotate(sessions=Count("id"), reps=Sum("total_reps"))
+        .order_by("day")
+        .values_list("day", "sessions", "reps")
+    )
+    summary = {
+        "trainings_total": totals["trainings_total"],
+        "minutes_total": totals["minutes_total"],
+        "workout_reps_total": sessions.aggregate(total=Coalesce(Sum("total_reps"), 0))["total"],
+        "volume_by_muscle_group": {group: kg for group, _, _, kg in volume},
+    }
+    return ReportData(
+        title=f"Progress of {client.full_name}",
+        date_from=date_from,
+        date_to=date_to,
+        summary=summary,
+        tables=[
+            Table("Trainings by type", ["type", "trainings", "minutes"], _trainings_by_type(trainings)),
+            Table("Volume by muscle group", ["muscle group", "sets", "reps (sets x reps)", "volume kg"], volume),
+            Table("Workout reps by day", ["day", "sessions", "reps"], reps_by_day),
+        ],
+        charts=[
+            Chart("Volume by muscle group", [r[0] for r in volume], [float(r[3]) for r in volume], "kg"),
+            Chart(
+                "Workout reps over time", [r[0] for r in reps_by_day], [r[2] for r in reps_by_day], "reps", line=True
+            ),
+        ],
+    )
+
+
+def membership_revenue_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
+    start, end = _day_bounds(date_from, date_to)
+    clients = dict(
+        Client.objects.filter(status=ClientStatus.ACTIVE)
+        .values(level=_label("membership__access_level"))
+        .annotate(clients=Count("id"))
+        .values_list("level", "clients")
+    )
+    paid = {
+        level: (payments, _money(revenue))
+        for level, payments, revenue in Payment.objects.filter(
+            status=PaymentStatus.PAID, paid_at__gte=start, paid_at__lt=end
+        )
+        .values(level=_label("membership__access_level"))
+        .annotate(payments=Count("id"), revenue=Sum("amount"))
+        .values_list("level", "payments", "revenue")
+    }
+    # The levels of AccessLevel always appear; tariffs without a level only when they have clients or revenue.
+    levels = [*AccessLevel.values, *([UNSPECIFIED] if UNSPECIFIED in clients | paid else [])]
+    rows = [(level, clients.get(level, 0), *paid.get(level, (0, _money(None)))) for level in levels]
+    revenue_total = _money(sum((row[3] for row in rows), Decimal(0)))
+    summary = {
+        "by_access_level": {level: {"clients": n, "revenue": revenue} for level, n, _, revenue in rows},
+        "revenue_total": revenue_total,
+    }
+    return ReportData(
+        title="Membership revenue",
+        date_from=date_from,
+        date_to=date_to,
+        summary=summary,
+        tables=[
+            Table(
+                "Clients and revenue by access level",
+                ["access level", "active clients", "paid payments", "revenue"],
+                [*rows, ("TOTAL", sum(r[1] for r in rows), sum(r[2] for r in rows), revenue_total)],
+                sheet="By access level",
+            )
+        ],
+        charts=[
+            Chart("Revenue by access level", levels, [float(r[3]) for r in rows], "revenue"),
+            Chart("Active clients by access level", levels, [r[1] for r in rows], "clients"),
+        ],
+    )
+
+
+def new_users_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
+    start, end = _day_bounds(date_from, date_to)
+    users = User.objects.filter(created_at__gte=start, created_at__lt=end)
+    by_role = dict(users.values("role").annotate(n=Count("id")).order_by().values_list("role", "n"))
+    by_day = list(
+        users.values(day=TruncDate("created_at", tzinfo=datetime.UTC))
+        .annotate(n=Count("id"))
+        .order_by("day")
+        .values_list("day", "n")
+    )
+    summary = {
+        "new_users_total": sum(by_role.values()),
+        "by_role": {role: by_role.get(role, 0) for role in Role.values},
+    }
+    # Never the password hash: the rows name their columns explicitly.
+    user_rows = (
+        users.order_by("created_at", "id")
+        .values_list("id", "username", "email", "role", "created_at", "deleted_at")
+        .iterator(chunk_size=2000)
+    )
+    return ReportData(
+        title="New users",
+        date_from=date_from,
+        date_to=date_to,
+        summary=summary,
+        tables=[
+            Table("New users by role", ["role", "users"], list(summary["by_role"].items())),
+            Table("Users", ["id", "username", "email", "role", "created at", "deleted at"], user_rows),
+        ],
+        charts=[Chart("New users by day", [day for day, _ in by_day], [n for _, n in by_day], "users", line=True)],
+    )
+
+
+def report_data(*, report: Report) -> ReportData:
+    date_from = datetime.date.fromisoformat(report.date_from)
+    date_to = datetime.date.fromisoformat(report.date_to)
+    match report.kind:
+        case ReportKind.CLUB_ACTIVITY:
+            return club_activity_report_data(date_from=date_from, date_to=date_to)
+        case ReportKind.CLIENT_PROGRESS:
+            return client_progress_report_data(client=report.client, date_from=date_from, date_to=date_to)
+        case ReportKind.MEMBERSHIP_REVENUE:
+            return membership_revenue_report_data(date_from=date_from, date_to=date_to)
+        case ReportKind.NEW_USERS:
+            return new_users_report_data(date_from=date_from, date_to=date_to)
+    raise ValueError(f"unknown report kind {report.kind!r}")

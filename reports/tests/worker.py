@@ -1,0 +1,82 @@
+"""A real `celery worker` process for the end-to-end report tests, on the suite's broker and test database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def wait_until(condition, *, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+def database_url() -> str:
+    # The test database (test_<name>), where the transactional tests commit what the worker must read.
+    db = connection.settings_dict
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class CeleryWorker:
+    """`celery -A config worker` with one prefork child, so "the process running the task" is unambiguous."""
+
+    def __init__(self, *, media_root: Path, log_path: Path) -> None:
+        self.name = f"reports-test-{uuid.uuid4().hex[:8]}@localhost"
+        self.media_root = media_root
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "MEDIA_ROOT": str(self.media_root),
+        }
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", self.name]
+        # --purge: messages an earlier, interrupted run left in this namespace's queue are not ours.
+        command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "--purge"]
+        command += ["--without-gossip", "--without-mingle"]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_until(self._answers_ping, timeout=60, interval=0.2, message=f"worker {self.name}\n{self.log()}")
+
+    def _answers_ping(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the worker exited with {self.process.returncode}:\n{self.log()}")
+        return bool(celery_app.control.ping(destination=[self.name], timeout=0.5))
+
+    def child_pids(self) -> list[int]:
+        """The prefork pool's processes: the children of the worker's main process."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # warm shutdown
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the group of this worker only (its own session)
+            self.process.wait(timeout=5)

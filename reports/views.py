@@ -1,0 +1,98 @@
+"""The trainers' report pages: request a report, watch its progress (htmx polling), download it, see past ones.
+
+Thin views over reports.services (the one write path, which queues the Celery task) and reports.selectors.
+"""
+
+import os
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from club.selectors import client_list
+from core.dashboard import add_service_errors, paginate, staff_page
+from reports import selectors, services
+from reports.forms import ReportRequestForm
+from reports.models import Report, ReportStatus
+from reports.renderers import CONTENT_TYPES
+
+UNFINISHED = (ReportStatus.PENDING, ReportStatus.STARTED)
+# htmx stops polling an element when the answer has this status (and still swaps the answer in).
+STOP_POLLING = 286
+
+
+def _report_or_404(request: HttpRequest, pk: int) -> Report:
+    return get_object_or_404(selectors.report_list(user=request.user), pk=pk)
+
+
+def _summary_facts(report: Report) -> list[tuple[str, object]]:
+    """The summary's plain numbers, labelled for people (`trainings_total` → "Trainings total")."""
+    return [
+        (key.replace("_", " ").capitalize(), value)
+        for key, value in report.summary.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    ]
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def report_list(request: HttpRequest) -> HttpResponse:
+    form = ReportRequestForm(request.POST or None, clients=client_list(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.report_request(requested_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if report.status == ReportStatus.FAILURE:
+                messages.error(request, f"{report.get_kind_display()} could not be started: {report.error}")
+            else:
+                messages.success(request, f"{report.get_kind_display()} requested: it is being generated now.")
+            return redirect("reports:report-detail", report.pk)
+    page = paginate(request, selectors.report_list(user=request.user))
+    return render(request, "reports/report_list.html", {"form": form, "page": page})
+
+
+@staff_page
+@require_GET
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_or_404(request, pk)
+    context = {"report": report, "running": report.status in UNFINISHED, "facts": _summary_facts(report)}
+    return render(request, "reports/report_detail.html", context)
+
+
+@staff_page
+@require_GET
+def report_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress block of one report, polled by htmx every second until the report is finished."""
+    report = _report_or_404(request, pk)
+    running = report.status in UNFINISHED
+    context = {"report": report, "running": running, "facts": _summary_facts(report)}
+    return render(request, "reports/_report_progress.html", context, status=200 if running else STOP_POLLING)
+
+
+@staff_page
+@require_GET
+def report_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One row of the past reports, polled by htmx while that report runs (a finished row polls no more)."""
+    return render(request, "reports/_report_row.html", {"report": _report_or_404(request, pk)})
+
+
+@staff_page
+@require_GET
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_or_404(request, pk)
+    if report.status != ReportStatus.SUCCESS:
+        messages.error(request, f"The report is {report.get_status_display().lower()}: there is no file to download.")
+        return redirect("reports:report-detail", report.pk)
+    if not report.file or not report.file.storage.exists(report.file.name):
+        messages.error(request, "The file of this report was deleted after its retention period; request it again.")
+        return redirect("reports:report-detail", report.pk)
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=os.path.basename(report.file.name),
+        content_type=CONTENT_TYPES[report.format],
+    )

@@ -1,0 +1,51 @@
+"""List pages run a fixed number of queries, however many rows they show (no N+1)."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+# session + user, then the page's own reads (counts, the page of rows, the filter or request form's choices).
+LIST_PAGES = {
+    "dashboard": 7,
+    "club:client-list": 5,
+    "training:training-list": 4,
+    "training:plan-list": 4,
+    "training:exercise-list": 4,
+    "reports:report-list": 5,
+    "live-workouts": 3,
+}
+
+
+@pytest.mark.parametrize(("name", "queries"), LIST_PAGES.items())
+@pytest.mark.parametrize("size", [1, 6])
+def test_list_pages_query_count_does_not_grow_with_rows(
+    client, trainer, make_club, make_report, django_assert_num_queries, name, queries, size
+):
+    make_club(size)
+    for _ in range(size):
+        make_report()
+    client.force_login(trainer)
+
+    with django_assert_num_queries(queries):
+        response = client.get(reverse(name))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_client_detail_query_count_does_not_grow_with_history(client, trainer, member, django_assert_num_queries, size):
+    from training.tests.factories import TrainingExerciseFactory, TrainingFactory, TrainingPlanFactory
+    from workouts.tests.factories import WorkoutSessionFactory
+
+    for _ in range(size):
+        training = TrainingFactory(client=member)
+        TrainingExerciseFactory.create_batch(2, training=training)
+        TrainingPlanFactory(user=member.user).trainings.add(training)
+        WorkoutSessionFactory(user=member.user)
+    client.force_login(trainer)
+
+    with django_assert_num_queries(11):
+        response = client.get(reverse("club:client-detail", args=[member.pk]))
+
+    assert response.status_code == 200

@@ -1,0 +1,153 @@
+"""docker-compose.yml, the Dockerfile and .env.example describe a topology that can really start.
+
+No container engine runs on the CI machines, so the structure is checked here.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+APP_SERVICES = ["web", "worker", "beat", "payments"]
+LONG_RUNNING = ["postgres", "redis", "rabbitmq", *APP_SERVICES]
+SPEC_VARIABLES = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "JWT_PRIVATE_KEY_PATH",
+    "JWT_PUBLIC_KEY_PATH",
+    "JWT_ACCESS_MINUTES",
+    "JWT_REFRESH_DAYS",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_BOT_USERNAME",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_AUTH_MAX_AGE",
+    "REP_MIN_INTERVAL_MS",
+    "MEDIA_ROOT",
+    "PAYMENT_SERVICE_URL",
+}
+
+
+def example_variables() -> set[str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+
+
+def settings_source() -> str:
+    return "".join(path.read_text() for path in (ROOT / "config" / "settings").glob("*.py"))
+
+
+def variables_read_by_settings() -> set[str]:
+    return set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z0-9_]+)\"", settings_source()))
+
+
+def test_compose_runs_the_whole_topology():
+    assert set(SERVICES) == {*LONG_RUNNING, "migrate"}
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis", "rabbitmq", "web", "worker"])
+def test_long_running_services_have_health_checks(name):
+    assert SERVICES[name]["healthcheck"]["test"]
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_every_long_running_service_restarts_by_itself(name):
+    assert SERVICES[name]["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_wait_for_healthy_backing_services_and_use_production_settings(name):
+    service = SERVICES[name]
+    backing = ("postgres", "redis", "rabbitmq")
+    assert {name: service["depends_on"][name] for name in backing} == {
+        name: {"condition": "service_healthy"} for name in backing
+    }
+    assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    assert service["env_file"] == ".env"
+
+
+def test_migrations_run_once_before_any_web_process_starts():
+    assert "manage.py migrate" in SERVICES["migrate"]["command"]
+    assert SERVICES["migrate"]["restart"] == "no"
+    assert SERVICES["web"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "migrate" not in SERVICES["web"]["command"]
+
+
+def test_web_and_worker_run_several_replicas_and_beat_exactly_one():
+    assert SERVICES["web"]["deploy"]["replicas"] >= 2
+    assert SERVICES["worker"]["deploy"]["replicas"] >= 2
+    assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_every_app_process_writes_metrics_to_one_shared_tmpfs_directory():
+    # prometheus_client's multiprocess mode: shared by the host's processes, emptied on restart.
+    for name in APP_SERVICES:
+        assert SERVICES[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == "/run/metrics"
+        assert "metrics:/run/metrics" in SERVICES[name]["volumes"]
+    assert COMPOSE["volumes"]["metrics"]["driver_opts"]["type"] == "tmpfs"
+
+
+def test_processes_get_longer_to_stop_than_a_request_gets_to_finish():
+    grace = float(re.search(r'"WEB_SHUTDOWN_GRACE_SECONDS", default=([\d.]+)', settings_source()).group(1))
+    for name in APP_SERVICES:
+        assert int(SERVICES[name]["stop_grace_period"].removesuffix("s")) > grace
+
+
+def test_the_procfile_runs_the_same_processes_as_compose():
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    procfile = dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
+    assert set(procfile) == set(APP_SERVICES)
+    assert procfile["web"].split()[0] == SERVICES["web"]["command"].split()[0]
+    assert " ".join(SERVICES["payments"]["command"]) in procfile["payments"]
+
+
+def test_env_example_names_only_settings_that_exist():
+    compose_only = {"POSTGRES_PASSWORD"}
+    assert example_variables() - compose_only <= variables_read_by_settings()
+
+
+def test_env_example_covers_the_spec_configuration():
+    assert example_variables() >= SPEC_VARIABLES
+
+
+def test_dockerfile_is_pinned_and_runs_as_non_root():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.13\.\d+-slim", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE)
+    assert "collectstatic" in dockerfile
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_under_the_production_settings(tmp_path, settings):
+    (tmp_path / "private.pem").write_text(settings.SIMPLE_JWT["SIGNING_KEY"])
+    (tmp_path / "public.pem").write_text(settings.SIMPLE_JWT["VERIFYING_KEY"])
+    env = {
+        "JWT_PRIVATE_KEY_PATH": str(tmp_path / "private.pem"),
+        "JWT_PUBLIC_KEY_PATH": str(tmp_path / "public.pem"),
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "System check identified no issues" in check.stdout

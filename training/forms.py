@@ -1,0 +1,146 @@
+from django import forms
+from django.urls import reverse
+
+from accounts.models import Role, User
+from club.forms import DateInput
+from training.models import Complexity, Exercise, MuscleGroup, PlanStatus, Training, TrainingPlan, TrainingType
+
+
+class ExerciseFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": "Exercise name", "autocomplete": "off"}),
+    )
+    muscle_group = forms.ChoiceField(
+        label="Muscle group", required=False, choices=[("", "All muscle groups"), *MuscleGroup.choices]
+    )
+    complexity_lvl = forms.ChoiceField(label="Level", required=False, choices=[("", "All levels"), *Complexity.choices])
+
+
+class TrainingFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": "Title or client", "autocomplete": "off"}),
+    )
+    training_type = forms.ChoiceField(label="Type", required=False, choices=[("", "All types"), *TrainingType.choices])
+
+
+class PlanFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": "Plan or client", "autocomplete": "off"}),
+    )
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *PlanStatus.choices])
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.last_name} {obj.first_name} · {obj.phone_number}"
+
+
+class TrainingForm(forms.ModelForm):
+    class Meta:
+        model = Training
+        fields = ["client", "title", "training_type", "intensity", "duration_min", "date", "description"]
+        field_classes = {"client": ClientChoiceField}
+        labels = {"duration_min": "Duration (minutes)", "training_type": "Type"}
+        widgets = {"date": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients.order_by("last_name", "first_name")
+
+
+class ExerciseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Exercise) -> str:
+        group = obj.get_muscle_group_display() if obj.muscle_group else "Other"
+        return f"{obj.title} · {group}"
+
+
+class ExerciseRowForm(forms.Form):
+    """One exercise of a training; the defaults are the seed's (3 × 10, 60 s rest)."""
+
+    exercise = ExerciseChoiceField(queryset=Exercise.objects.order_by("muscle_group", "title"))
+    sets = forms.IntegerField(min_value=1, max_value=100, initial=3)
+    reps = forms.IntegerField(min_value=1, max_value=1000, initial=10)
+    rest_time_sec = forms.IntegerField(label="Rest (s)", min_value=0, max_value=3600, initial=60)
+    extra_weight = forms.DecimalField(label="Extra kg", required=False, min_value=0, max_digits=5, decimal_places=2)
+
+    def as_row(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("exercise", "sets", "reps", "rest_time_sec", "extra_weight")}
+
+
+class BaseExerciseRowFormSet(forms.BaseFormSet):
+    # The browser script keeps ORDER in step with the rows' places and flags removed rows in DELETE.
+    ordering_widget = forms.HiddenInput
+    deletion_widget = forms.HiddenInput
+
+    def rows(self) -> list[dict]:
+        """The kept rows in their chosen order, numbered from 1 as `order_in_training`."""
+        return [{**form.as_row(), "order_in_training": n} for n, form in enumerate(self.ordered_forms, start=1)]
+
+
+ExerciseRowFormSet = forms.formset_factory(
+    ExerciseRowForm, formset=BaseExerciseRowFormSet, extra=0, can_order=True, can_delete=True, max_num=50
+)
+
+
+class PlanUserField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        client = getattr(obj, "client", None)
+        return f"{client.first_name} {client.last_name} · @{obj.username}" if client else obj.username
+
+
+class TrainingChoicesField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Training) -> str:
+        when = obj.date.strftime("%d %b %Y") if obj.date else "not scheduled"
+        return f"{obj.title} · {when} · {obj.duration_min} min"
+
+
+class TrainingPlanForm(forms.ModelForm):
+    """A plan for a club member, built from that member's trainings (the list follows the chosen member)."""
+
+    class Meta:
+        model = TrainingPlan
+        fields = ["user", "title", "description", "status", "trainings"]
+        field_classes = {"user": PlanUserField, "trainings": TrainingChoicesField}
+        labels = {"user": "For client"}
+        widgets = {"trainings": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, trainings_of, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            User.objects.filter(role=Role.USER, deleted_at__isnull=True, client__isnull=False)
+            .select_related("client")
+            .order_by("client__last_name", "client__first_name")
+        )
+        # Choosing another client swaps in that client's trainings (htmx, training:plan-training-choices).
+        self.fields["user"].widget.attrs.update(
+            {
+                "hx-get": reverse("training:plan-training-choices"),
+                "hx-trigger": "change",
+                "hx-target": "#plan-trainings",
+                "hx-swap": "outerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+        self.fields["trainings"].queryset = trainings_of(self.chosen_user_id())
+        self.fields["trainings"].required = False
+        self.fields["trainings"].help_text = "Only the chosen client's own trainings can be in the plan."
+
+    def chosen_user_id(self) -> int | None:
+        raw = self.data.get(self.add_prefix("user")) if self.is_bound else self.initial.get("user")
+        if raw is None and self.instance.pk:
+            raw = self.instance.user_id
+        raw = getattr(raw, "pk", raw)
+        return int(raw) if str(raw).isdigit() else None
+
+
+class PlanStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=PlanStatus.choices)

@@ -1,0 +1,169 @@
+import asyncio
+import logging
+import time
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from workouts import protocol
+from workouts.counter import CounterUnavailable, get_rep_counter
+from workouts.live import publish_rep
+from workouts.permissions import can_watch_live
+
+logger = logging.getLogger(__name__)
+
+
+class TokenLifetimeMixin:
+    """Closes the socket (4401) when the access token it was opened with expires.
+
+    Authentication happens once, at the handshake; without this, a socket would outlive its token
+    (15 minutes) and the account: a user deleted or deactivated since would stream on for hours.
+    Devices and the live page reconnect with a fresh token.
+    """
+
+    expiry: asyncio.TimerHandle | None = None
+    expiring: asyncio.Task | None = None
+
+    def close_when_the_token_expires(self) -> None:
+        expires_at = self.scope.get("auth_expires_at")
+        if expires_at is not None:
+            loop = asyncio.get_running_loop()
+            self.expiry = loop.call_later(max(0.0, expires_at - time.time()), self._start_expiring)
+
+    def _start_expiring(self) -> None:
+        self.expiring = asyncio.get_running_loop().create_task(self.token_expired())
+
+    async def token_expired(self) -> None:
+        await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+
+    def stop_watching_the_token(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+
+
+class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
+    """`/ws/workout`: a device streams `rep_detected` events and gets one reply for each (workouts/protocol.py)."""
+
+    # A device receives nothing through the channel layer. Without this, every connection would
+    # block in the layer's receive, and the first Redis hiccup would crash it (close 1011) instead
+    # of answering reps with the error event. (An unknown alias makes `get_channel_layer` return None.)
+    channel_layer_alias = None
+    # False once the server decided to close: frames still in flight are not answered.
+    serving = False
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels runs `close_old_connections` in the sync thread before every handler: one thread
+        # hop per rep, serialized through that single thread. A rep touches no database (the user
+        # was loaded at connect, with its own connection cleanup), so frames skip it.
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.user = self.scope["user"]
+        if not self.user.is_authenticated:
+            # Accepted first so the device sees the 4401 close code, not just a failed handshake.
+            await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+            return
+        self.serving = True
+        self.bucket = protocol.TokenBucket(rate=settings.WORKOUT_WS_FLOOD_RATE, burst=settings.WORKOUT_WS_FLOOD_BURST)
+        self.close_when_the_token_expires()
+
+    async def token_expired(self) -> None:
+        self.serving = False
+        await self.send_json(protocol.error_event("Access token expired: reconnect with a fresh one."))
+        await super().token_expired()
+
+    async def disconnect(self, code: int) -> None:
+        self.stop_watching_the_token()
+
+    # `receive`, not `receive_json`: size, framing and JSON errors are answered, not raised.
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.serving:
+            return
+        if not self.bucket.take():
+            self.serving = False
+            await self.send_json(protocol.error_event("Too many messages: closing the connection."))
+            await self.close(code=protocol.CLOSE_FLOODING)
+            return
+        try:
+            rep = protocol.parse_message(text_data, bytes_data, max_bytes=settings.WORKOUT_WS_MAX_FRAME_BYTES)
+        except protocol.ProtocolError as error:
+            await self.send_json(protocol.error_event(str(error)))
+            return
+        try:
+            outcome = await get_rep_counter().count_rep(user_id=self.user.pk, exercise_type=rep.exercise_type)
+        except CounterUnavailable:
+            logger.warning("rep of user %s not counted: counter unavailable", self.user.pk)
+            await self.send_json(protocol.error_event("Rep not counted: the counter is unavailable, send it again."))
+            return
+        await self.send_json(
+            protocol.rep_reply(counted=outcome.counted, exercise_type=rep.exercise_type, total_reps=outcome.total_reps)
+        )
+        if outcome.counted:
+            publish_rep(
+                protocol.live_rep(
+                    user_id=self.user.pk,
+                    username=self.user.username,
+                    exercise_type=rep.exercise_type,
+                    total_reps=outcome.total_reps,
+                )
+            )
+
+
+class LiveConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
+    """`/ws/live`: staff receive every counted rep and every finished workout, from every server process.
+
+    If the channel layer loses Redis, the socket is closed (1011) and the dashboard reconnects by itself.
+    """
+
+    groups_joined = False
+    rejoining: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        user = self.scope["user"]
+        if can_watch_live(user):
+            # Joined before the handshake completes, so nothing counted after it is missed.
+            await self.channel_layer.group_add(protocol.LIVE_GROUP, self.channel_name)
+            self.groups_joined = True
+            await self.accept()
+            self.rejoining = asyncio.get_running_loop().create_task(self._stay_in_group())
+            self.close_when_the_token_expires()
+            return
+        await self.accept()
+        close_code = protocol.CLOSE_FORBIDDEN if user.is_authenticated else protocol.CLOSE_UNAUTHENTICATED
+        await self.close(code=close_code)
+
+    async def _stay_in_group(self) -> None:
+        # A membership does not last: channels-redis expires it after `group_expiry` (a day) and a
+        # Redis restart forgets it, while the socket stays open. Joining again (idempotent) keeps a
+        # dashboard left open for days fed.
+        while True:
+            await asyncio.sleep(settings.WORKOUT_LIVE_REJOIN_SECONDS)
+            try:
+                await self.channel_layer.group_add(protocol.LIVE_GROUP, self.channel_name)
+            except Exception:
+                logger.warning("live feed: could not renew the group membership", exc_info=True)
+
+    async def disconnect(self, code: int) -> None:
+        self.stop_watching_the_token()
+        if self.rejoining is not None:
+            self.rejoining.cancel()
+        if self.groups_joined:
+            try:
+                await self.channel_layer.group_discard(protocol.LIVE_GROUP, self.channel_name)
+            except Exception:
+                # Unreachable Redis: the membership expires by itself.
+                logger.warning("live feed: could not leave the group", exc_info=True)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """The feed is one-way; whatever staff clients send is ignored."""
+
+    async def live_event(self, event: dict) -> None:
+        await self.send_json(event["payload"])
+
+    async def live_batch(self, event: dict) -> None:
+        for payload in event["events"]:
+            await self.send_json(payload)

@@ -1,0 +1,74 @@
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from accounts.models import User
+from core.exceptions import ApplicationError
+from workouts import protocol
+from workouts.counter import CounterUnavailable, get_rep_counter
+from workouts.models import WorkoutSession
+
+logger = logging.getLogger(__name__)
+
+
+def _publish_finish(session: WorkoutSession) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            protocol.LIVE_GROUP, protocol.live_message(protocol.live_finish(session))
+        )
+    except Exception:
+        # The workout is saved; staff missing one live update must not turn the finish into an error.
+        logger.warning("live update of workout %s not published", session.pk, exc_info=True)
+
+
+@transaction.atomic
+def _workout_session_create(
+    *, user: User, exercise_type: str, total_reps: int, idempotency_key: str | None
+) -> WorkoutSession:
+    session = WorkoutSession(
+        user=user, exercise_type=exercise_type, total_reps=total_reps, idempotency_key=idempotency_key
+    )
+    session.full_clean()
+    session.save()
+    transaction.on_commit(lambda: _publish_finish(session))
+    return session
+
+
+def workout_finish(
+    *, user: User, exercise_type: str, idempotency_key: str | None = None
+) -> tuple[WorkoutSession, bool]:
+    """Save the user's running total of `exercise_type` as a workout, then take exactly that many reps off it.
+
+    Returns the session and whether it was created now (False: a retry with a known Idempotency-Key).
+    The row is committed before the counter changes, so a database error (raised as is) keeps every
+    rep for a retry; a rep counted while this runs stays on the counter and starts the next workout.
+    Finishes of one user and type are serialized across processes by the counter's finish lock.
+    Raises `CounterUnavailable`, `CounterBusy`, and `ApplicationError` when there is nothing to save.
+    """
+    counter = get_rep_counter()
+    with counter.finish_lock(user_id=user.pk, exercise_type=exercise_type):
+        if idempotency_key:
+            existing = WorkoutSession.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                if existing.exercise_type != exercise_type:
+                    raise ApplicationError(
+                        "This Idempotency-Key was used to finish another exercise type.",
+                        {"workout_id": existing.pk, "type": existing.exercise_type},
+                    )
+                return existing, False
+        total_reps = counter.total(user_id=user.pk, exercise_type=exercise_type)
+        if total_reps <= 0:
+            raise ApplicationError(
+                "No reps counted for this exercise type since the last finish.", {"type": exercise_type}
+            )
+        session = _workout_session_create(
+            user=user, exercise_type=exercise_type, total_reps=total_reps, idempotency_key=idempotency_key
+        )
+        try:
+            counter.settle(user_id=user.pk, exercise_type=exercise_type, workout_id=session.pk, amount=total_reps)
+        except CounterUnavailable:
+            # The settle is in this process's journal and reaches Redis once it is back (docs/realtime.md).
+            logger.warning("workout %s saved; its settle is pending until Redis is reachable", session.pk)
+        return session, True

@@ -1,0 +1,271 @@
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.tests.factories import TrainerFactory, UserFactory
+from config.asgi import application
+from workouts import protocol
+from workouts.counter import get_rep_counter
+from workouts.tests.helpers import free_port, token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REP = {"event": "rep_detected", "type": "squat"}
+TIMEOUT = 5  # seconds; generous for a loaded CI machine, only failures wait this long
+
+
+@pytest.fixture
+async def device_user():
+    return await database_sync_to_async(UserFactory)()
+
+
+async def connect(path: str, *, headers: list | None = None) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, path, headers=headers or [])
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def device(user, **kwargs) -> WebsocketCommunicator:
+    return await connect(f"/ws/workout?token={token_for(user)}", **kwargs)
+
+
+async def send(communicator: WebsocketCommunicator, message) -> dict:
+    if isinstance(message, dict):
+        await communicator.send_json_to(message)
+    else:
+        await communicator.send_to(text_data=message)
+    return await communicator.receive_json_from(timeout=TIMEOUT)
+
+
+async def assert_closed_with(communicator: WebsocketCommunicator, code: int) -> None:
+    assert await communicator.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": code}
+
+
+async def test_counted_rep_gets_the_seed_reply_shape(device_user):
+    communicator = await device(device_user)
+    assert await send(communicator, REP) == {
+        "event": "rep_update",
+        "status": "success",
+        "type": "squat",
+        "total_reps": 1,
+    }
+    await communicator.disconnect()
+
+
+async def test_type_defaults_to_squat(device_user):
+    communicator = await device(device_user)
+    assert (await send(communicator, {"event": "rep_detected"}))["type"] == "squat"
+    await communicator.disconnect()
+
+
+async def test_second_rep_inside_window_is_ignored(device_user):
+    communicator = await device(device_user)
+    await send(communicator, REP)
+    assert await send(communicator, REP) == {
+        "event": "rep_ignored",
+        "status": "ignored",
+        "reason": "debounced",
+        "type": "squat",
+        "total_reps": 1,
+    }
+    await communicator.disconnect()
+
+
+async def test_same_user_on_two_connections_is_debounced_once(device_user):
+    first, second = await device(device_user), await device(device_user)
+    assert (await send(first, REP))["event"] == "rep_update"
+    assert (await send(second, REP))["event"] == "rep_ignored"
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_types_are_counted_independently(device_user):
+    communicator = await device(device_user)
+    await send(communicator, REP)
+    reply = await send(communicator, {"event": "rep_detected", "type": "push_up"})
+    assert (reply["event"], reply["type"], reply["total_reps"]) == ("rep_update", "push_up", 1)
+    await communicator.disconnect()
+
+
+async def test_authorization_header_authenticates(device_user):
+    communicator = await connect(
+        "/ws/workout", headers=[(b"authorization", f"Bearer {token_for(device_user)}".encode())]
+    )
+    assert (await send(communicator, REP))["event"] == "rep_update"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/workout", "/ws/workout?token=not-a-jwt", "/ws/workout?token="])
+async def test_connection_without_a_valid_token_is_closed_4401(path):
+    communicator = await connect(path)
+    await assert_closed_with(communicator, 4401)
+
+
+async def test_refresh_token_is_not_an_access_token(device_user):
+    refresh = await database_sync_to_async(RefreshToken.for_user)(device_user)
+    communicator = await connect(f"/ws/workout?token={refresh}")
+    await assert_closed_with(communicator, 4401)
+
+
+async def test_connection_is_told_and_closed_when_its_access_token_expires(device_user):
+    token = AccessToken.for_user(device_user)
+    token.set_exp(lifetime=timedelta(seconds=2))
+    communicator = await connect(f"/ws/workout?token={token}")
+    assert (await send(communicator, REP))["event"] == "rep_update"
+    assert await communicator.receive_json_from(timeout=TIMEOUT) == {
+        "event": "error",
+        "status": "error",
+        "message": "Access token expired: reconnect with a fresh one.",
+    }
+    await assert_closed_with(communicator, 4401)
+
+
+async def test_soft_deleted_user_is_refused_and_nothing_is_counted(device_user):
+    token = token_for(device_user)
+    device_user.deleted_at = timezone.now()
+    await database_sync_to_async(device_user.save)()
+    communicator = await connect(f"/ws/workout?token={token}")
+    await assert_closed_with(communicator, 4401)
+    assert await database_sync_to_async(get_rep_counter().total)(user_id=device_user.pk, exercise_type="squat") == 0
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [(None, True), (b"http://localhost:8000", True), (b"https://evil.example", False), (b"null", False)],
+)
+async def test_browser_origins_must_be_allowed_hosts_and_devices_send_none(device_user, origin, allowed):
+    headers = [(b"origin", origin)] if origin else []
+    communicator = WebsocketCommunicator(application, f"/ws/workout?token={token_for(device_user)}", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected is allowed
+    await communicator.disconnect()
+
+
+BAD_TYPE = "type must be a lowercase slug such as 'squat' (letters, digits, '_' or '-', at most 50)."
+BAD_FRAMES = [
+    ("{not json", "Malformed JSON."),
+    ("[1, 2]", 'A message is a JSON object such as {"event": "rep_detected", "type": "squat"}.'),
+    ({"event": "rep_finished"}, "Unknown event: the only event is 'rep_detected'."),
+    ({"type": "squat"}, "Unknown event: the only event is 'rep_detected'."),
+    ({"event": "rep_detected", "type": "Squat"}, BAD_TYPE),
+    ({"event": "rep_detected", "type": 5}, BAD_TYPE),
+    ({"event": "rep_detected", "type": None}, BAD_TYPE),
+    ({"event": "rep_detected", "type": "x" * 51}, BAD_TYPE),
+    (json.dumps({"event": "rep_detected", "pad": "x" * 16 * 1024}), "Message too large: the limit is 16384 bytes."),
+]
+
+
+async def test_bad_messages_get_an_error_event_and_the_connection_stays_usable(device_user):
+    communicator = await device(device_user)
+    for frame, message in BAD_FRAMES:
+        assert await send(communicator, frame) == {"event": "error", "status": "error", "message": message}
+    assert (await send(communicator, REP))["total_reps"] == 1
+    await communicator.disconnect()
+
+
+async def test_binary_frame_gets_an_error_event(device_user):
+    communicator = await device(device_user)
+    await communicator.send_to(bytes_data=b"\x00\x01")
+    assert (await communicator.receive_json_from(timeout=TIMEOUT))["message"] == "Send JSON in text frames."
+    await communicator.disconnect()
+
+
+async def test_flooding_client_is_told_and_closed_without_hurting_others(device_user, settings):
+    settings.WORKOUT_WS_FLOOD_BURST = 5
+    settings.WORKOUT_WS_FLOOD_RATE = 0.001  # no refill during the test, however slow the machine
+    flooder, neighbour = await device(device_user), await device(device_user)
+    for _ in range(5):
+        await send(flooder, {"event": "rep_detected", "type": "plank"})
+    assert await send(flooder, REP) == {
+        "event": "error",
+        "status": "error",
+        "message": "Too many messages: closing the connection.",
+    }
+    await assert_closed_with(flooder, 4429)
+    assert (await send(neighbour, REP))["event"] == "rep_update"
+    await neighbour.disconnect()
+
+
+async def test_rep_while_the_counter_is_unreachable_gets_an_error_and_the_connection_stays_open(device_user, settings):
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    communicator = await device(device_user)
+    assert await send(communicator, REP) == {
+        "event": "error",
+        "status": "error",
+        "message": "Rep not counted: the counter is unavailable, send it again.",
+    }
+    assert (await send(communicator, REP))["event"] == "error"  # still open, still answering
+    await communicator.disconnect()
+
+
+# ---------------------------------------------------------------------------
+# /ws/live
+# ---------------------------------------------------------------------------
+async def test_staff_see_every_counted_rep_live(device_user):
+    trainer = await database_sync_to_async(TrainerFactory)()
+    live = await connect(f"/ws/live?token={token_for(trainer)}")
+    communicator = await device(device_user)
+    await send(communicator, REP)
+    await send(communicator, REP)  # debounced: not a live event
+    assert await live.receive_json_from(timeout=TIMEOUT) == {
+        "event": "rep_update",
+        "user_id": device_user.pk,
+        "username": device_user.username,
+        "type": "squat",
+        "total_reps": 1,
+    }
+    assert await live.receive_nothing(timeout=0.2)
+    await communicator.disconnect()
+    await live.disconnect()
+
+
+async def test_staff_socket_rejoins_the_live_group_after_losing_its_membership(settings):
+    # What a Redis restart or channels-redis' group expiry does to a dashboard left open.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.WORKOUT_LIVE_REJOIN_SECONDS = 0.05
+    trainer = await database_sync_to_async(TrainerFactory)()
+    live = await connect(f"/ws/live?token={token_for(trainer)}")
+    layer = get_channel_layer()
+    layer.groups.pop(protocol.LIVE_GROUP)
+    await asyncio.sleep(0.3)
+    await layer.group_send(protocol.LIVE_GROUP, protocol.live_message({"event": "rep_update"}))
+    assert await live.receive_json_from(timeout=TIMEOUT) == {"event": "rep_update"}
+    await live.disconnect()
+
+
+async def test_a_club_client_may_not_watch_live(device_user):
+    live = await connect(f"/ws/live?token={token_for(device_user)}")
+    await assert_closed_with(live, 4403)
+
+
+async def test_anonymous_may_not_watch_live():
+    live = await connect("/ws/live")
+    await assert_closed_with(live, 4401)
+
+
+async def test_live_feed_ignores_what_staff_send():
+    trainer = await database_sync_to_async(TrainerFactory)()
+    live = await connect(f"/ws/live?token={token_for(trainer)}")
+    await live.send_to(text_data="{not json")
+    assert await live.receive_nothing(timeout=0.1)
+    await live.disconnect()
+    await asyncio.sleep(0)
+
+
+@pytest.mark.redis
+async def test_channel_layer_socket_timeout_outlasts_its_blocking_pop():
+    from channels_redis.utils import create_pool
+
+    layer = get_channel_layer()
+    pool = create_pool(layer.hosts[0])
+    # redis-py 8 would otherwise time the read out after 5 s while channels-redis blocks for 5 s.
+    assert pool.connection_kwargs["socket_timeout"] > layer.brpop_timeout
+    await pool.disconnect()

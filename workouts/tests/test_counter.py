@@ -1,0 +1,182 @@
+import asyncio
+import threading
+import time
+
+import pytest
+import redis
+
+from workouts.counter import CounterBusy, CounterUnavailable, RedisRepCounter, RepOutcome
+from workouts.tests.helpers import redis_server
+
+USER, OTHER_USER = 7, 8
+
+
+@pytest.fixture(autouse=True)
+def intervals(settings):
+    settings.REP_MIN_INTERVAL_MS = 500
+    # `burpee` has a short window so tests can step past it; `tap` is not debounced at all.
+    settings.REP_MIN_INTERVAL_MS_BY_TYPE = {"burpee": 300, "tap": 0}
+
+
+async def count(counter, n: int = 1, *, user_id: int = USER, exercise_type: str = "tap") -> RepOutcome:
+    for _ in range(n):
+        outcome = await counter.count_rep(user_id=user_id, exercise_type=exercise_type)
+    return outcome
+
+
+async def test_first_rep_is_counted(rep_counter):
+    assert await count(rep_counter, exercise_type="squat") == RepOutcome(counted=True, total_reps=1)
+
+
+async def test_rep_inside_the_window_is_debounced_and_the_next_one_after_it_counts(rep_counter):
+    await count(rep_counter, exercise_type="burpee")
+    assert await count(rep_counter, exercise_type="burpee") == RepOutcome(counted=False, total_reps=1)
+    await asyncio.sleep(0.35)
+    assert await count(rep_counter, exercise_type="burpee") == RepOutcome(counted=True, total_reps=2)
+
+
+async def test_types_and_users_are_counted_independently(rep_counter):
+    await count(rep_counter, exercise_type="squat")
+    assert await count(rep_counter, exercise_type="lunge") == RepOutcome(counted=True, total_reps=1)
+    assert await count(rep_counter, user_id=OTHER_USER, exercise_type="squat") == RepOutcome(True, 1)
+    assert rep_counter.total(user_id=USER, exercise_type="squat") == 1
+
+
+async def test_concurrent_reps_inside_one_window_count_once(rep_counter):
+    outcomes = await asyncio.gather(*(count(rep_counter, exercise_type="squat") for _ in range(50)))
+    assert sum(outcome.counted for outcome in outcomes) == 1
+    assert rep_counter.total(user_id=USER, exercise_type="squat") == 1
+
+
+async def test_concurrent_reps_of_many_users_each_get_their_own_total(rep_counter):
+    # Reps of many connections share Redis round trips; each must still get its own user's answer.
+    outcomes = await asyncio.gather(*(count(rep_counter, 3, user_id=user_id) for user_id in range(100, 120)))
+    assert outcomes == [RepOutcome(counted=True, total_reps=3)] * 20
+
+
+async def test_settle_takes_off_exactly_the_saved_amount_and_keeps_later_reps(rep_counter):
+    await count(rep_counter, 5)
+    saved = rep_counter.total(user_id=USER, exercise_type="tap")
+    await count(rep_counter, 2)  # counted while the finish writes its row
+    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=saved)
+    assert rep_counter.total(user_id=USER, exercise_type="tap") == 2
+
+
+async def test_settle_is_idempotent_per_workout(rep_counter):
+    await count(rep_counter, 4)
+    for _ in range(2):
+        rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=3)
+    assert rep_counter.total(user_id=USER, exercise_type="tap") == 1
+
+
+async def test_settle_resets_the_debounce_window(rep_counter):
+    await count(rep_counter, exercise_type="squat")
+    rep_counter.settle(user_id=USER, exercise_type="squat", workout_id=1, amount=1)
+    assert await count(rep_counter, exercise_type="squat") == RepOutcome(counted=True, total_reps=1)
+
+
+async def test_idle_counter_expires(rep_counter, settings):
+    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 0.2
+    await count(rep_counter, 3)
+    await asyncio.sleep(0.3)
+    assert rep_counter.total(user_id=USER, exercise_type="tap") == 0
+    assert await count(rep_counter) == RepOutcome(counted=True, total_reps=1)
+
+
+def test_second_finish_waits_for_the_first_and_gives_up_busy(rep_counter, settings):
+    settings.WORKOUT_FINISH_LOCK_WAIT_SECONDS = 0.1
+    with rep_counter.finish_lock(user_id=USER, exercise_type="squat"):
+        with pytest.raises(CounterBusy), rep_counter.finish_lock(user_id=USER, exercise_type="squat"):
+            pass
+        with rep_counter.finish_lock(user_id=USER, exercise_type="lunge"):
+            pass  # another type is not blocked
+    with rep_counter.finish_lock(user_id=USER, exercise_type="squat"):
+        pass
+
+
+# ---------------------------------------------------------------------------
+# Redis only: several processes, outages, restarts
+# ---------------------------------------------------------------------------
+@pytest.mark.redis
+async def test_two_processes_share_the_debounce_and_the_total(settings, counter_namespace):
+    first, second = (RedisRepCounter(settings.REDIS_URL, prefix=counter_namespace) for _ in range(2))
+    assert await count(first, exercise_type="squat") == RepOutcome(True, 1)
+    assert await count(second, exercise_type="squat") == RepOutcome(False, 1)
+    assert await count(second, 2) == RepOutcome(True, 2)
+    assert await count(first) == RepOutcome(True, 3)
+
+
+@pytest.mark.redis
+def test_a_finish_beyond_the_pool_cap_waits_for_a_connection_instead_of_failing(settings, counter_namespace):
+    settings.WORKOUT_COUNTER_MAX_CONNECTIONS = 1
+    counter = RedisRepCounter(settings.REDIS_URL, prefix=counter_namespace)
+    # Another thread (another finish) holds the only connection for a moment. redis-py 8's plain
+    # pool would refuse the second caller ("Too many connections"); the blocking pool makes it wait.
+    holder = threading.Thread(target=counter._sync.blpop, args=[f"{counter_namespace}:nothing", 0.3])
+    holder.start()
+    time.sleep(0.05)
+    assert counter.total(user_id=USER, exercise_type="tap") == 0
+    holder.join()
+
+
+@pytest.mark.redis  # a private redis-server besides the suite's
+async def test_a_rep_while_redis_is_down_is_refused_and_counting_resumes_by_itself(counter_namespace):
+    with redis_server() as server:
+        counter = RedisRepCounter(server.url, prefix=counter_namespace)
+        await count(counter, 2)
+        server.stop()
+        with pytest.raises(CounterUnavailable):
+            await count(counter)
+        with pytest.raises(CounterUnavailable):
+            counter.total(user_id=USER, exercise_type="tap")
+        server.start()
+        assert await count_when_reachable(counter) == RepOutcome(True, 3)
+
+
+async def eventually(condition, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+async def count_when_reachable(counter, **kwargs) -> RepOutcome:
+    # A pooled connection from before the restart fails once; the rep is refused, not counted.
+    for _ in range(counter._sync.connection_pool.max_connections + 1):
+        try:
+            return await count(counter, **kwargs)
+        except CounterUnavailable:
+            continue
+    raise AssertionError("Redis never became reachable")
+
+
+@pytest.mark.redis  # a private redis-server besides the suite's
+async def test_acknowledged_reps_of_every_process_survive_a_redis_restart(counter_namespace):
+    with redis_server() as server:
+        first, second, finisher = (RedisRepCounter(server.url, prefix=counter_namespace) for _ in range(3))
+        await count(first, 3)
+        await count(second, 2)
+        finisher.settle(user_id=USER, exercise_type="tap", workout_id=10, amount=4)
+        await count(first, 1)  # acknowledged total: 3 + 2 - 4 + 1 = 2
+
+        server.restart()
+        assert redis.Redis.from_url(server.url).dbsize() == 0
+
+        await count_when_reachable(second)
+        # Each process's sweeper re-seeds what it journalled; the finisher's settle comes back too.
+        await eventually(lambda: finisher.total(user_id=USER, exercise_type="tap") == 3)
+        assert await count(first) == RepOutcome(True, 4)
+
+
+@pytest.mark.redis  # a private redis-server besides the suite's
+async def test_a_settle_redis_missed_is_applied_when_it_is_back(counter_namespace):
+    with redis_server() as server:
+        counter = RedisRepCounter(server.url, prefix=counter_namespace)
+        await count(counter, 5)
+        server.stop()
+        with pytest.raises(CounterUnavailable):
+            counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=5)
+        server.start()
+        # The sweeper retries the journalled settle.
+        await eventually(lambda: redis.Redis.from_url(server.url).hget(counter.key(USER, "tap"), "s:1") == b"5")
+        assert counter.total(user_id=USER, exercise_type="tap") == 0

@@ -1,0 +1,41 @@
+"""The trainers' live workouts page: the page itself, and the short-lived token its script opens `/ws/live` with."""
+
+import datetime
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from rest_framework_simplejwt.tokens import AccessToken
+
+from core.dashboard import staff_page
+from workouts.selectors import workout_session_list
+
+RECENT_FINISHED = 10
+# The socket checks its token only when it connects, and the page fetches a new one for every
+# (re)connect: a short life limits what a token copied out of the browser is worth (it is an API token).
+LIVE_TOKEN_LIFETIME = datetime.timedelta(minutes=2)
+
+
+@staff_page
+@require_GET
+def live_workouts(request: HttpRequest) -> HttpResponse:
+    # Counts in progress live only in the counters, so the page starts with the saved workouts and the
+    # socket fills in everything counted from now on.
+    recent = workout_session_list(user=request.user).select_related("user__client")[:RECENT_FINISHED]
+    return render(request, "workouts/live.html", {"recent": recent})
+
+
+@never_cache
+@staff_page
+@require_GET
+def live_token(request: HttpRequest) -> JsonResponse:
+    """An access token for `/ws/live`, fetched by the page before each (re)connect.
+
+    A browser cannot set headers on a WebSocket and the socket authenticates with a JWT, not the
+    session; the token is never written into the HTML, so a page left open for hours still
+    reconnects after its first token expired.
+    """
+    token = AccessToken.for_user(request.user)
+    token.set_exp(lifetime=LIVE_TOKEN_LIFETIME)
+    return JsonResponse({"token": str(token), "expires_in": int(LIVE_TOKEN_LIFETIME.total_seconds())})
