@@ -21,4 +21,4 @@ USER club
 EXPOSE 8000
 # uvicorn (uvloop, httptools) serves the rep stream at about twice daphne's rate: docs/performance.md.
 # No access log and no INFO lines: uvicorn logs WebSocket paths with their query string, and `?token=` is one.
-CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", "--log-level", "warning", "--lifespan", "off", "--ws-max-size", "1048576", "config.asgi:application"]
+CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", "--log-level", "warning", "--lifespan", "off", "--ws", "core.servers:GoingAwayWebSocketProtocol", "--ws-max-size", "1048576", "config.asgi:application"]

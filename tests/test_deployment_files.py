@@ -3,6 +3,7 @@
 No container engine runs on the CI machines, so the structure is checked here.
 """
 
+import json
 import os
 import re
 import secrets
@@ -110,6 +111,22 @@ def test_the_procfile_runs_the_same_processes_as_compose():
     assert set(procfile) == set(APP_SERVICES)
     assert procfile["web"].split()[0] == SERVICES["web"]["command"].split()[0]
     assert " ".join(SERVICES["payments"]["command"]) in procfile["payments"]
+
+
+def test_every_uvicorn_web_process_closes_sockets_as_going_away():
+    # uvicorn's own protocol closes with 1012 on shutdown; core/servers.py's closes with 1001 (issue 8).
+    procfile = (ROOT / "Procfile").read_text()
+    dockerfile = re.search(r"^CMD (.*)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE).group(1)
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    commands = [
+        *re.findall(r"^web: (.*)$", procfile, re.MULTILINE),
+        SERVICES["web"]["command"],
+        " ".join(json.loads(dockerfile)),
+        *re.findall(r"uvicorn --[^`\n]*", deployment),
+    ]
+    assert len(commands) == 5
+    for command in commands:
+        assert "--ws core.servers:GoingAwayWebSocketProtocol " in command, command
 
 
 def test_env_example_names_only_settings_that_exist():
