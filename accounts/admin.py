@@ -1,16 +1,18 @@
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import ngettext
 
 from accounts.models import TelegramChallenge, User
-from accounts.permissions import can_change_role
+from accounts.permissions import can_change_role, can_delete_user
 from accounts.services import (
+    SELF_DELETION_REFUSED,
     telegram_confirmation_required,
     user_refresh_tokens_revoke,
     user_restore,
@@ -126,12 +128,25 @@ class UserAdmin(DjangoUserAdmin):
         # Nothing cascades: the confirmation page lists only the users being deactivated.
         return [str(user) for user in objs], {}, set(), []
 
+    def has_delete_permission(self, request, obj=None):
+        # Hides "Delete" on an admin's own page; the service refuses it anyway (an admin locked out
+        # by their own hand needs another admin, and the last one would need the shell).
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can_delete_user(request.user, obj))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        user = self.get_object(request, unquote(object_id))
+        if user is not None and not can_delete_user(request.user, user):
+            self.message_user(request, SELF_DELETION_REFUSED, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
     def delete_model(self, request, obj):
-        user_soft_delete(user=obj)
+        user_soft_delete(user=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for user in queryset:
-            user_soft_delete(user=user)
+            user_soft_delete(user=user, actor=request.user)
 
     def response_delete(self, request, obj_display, obj_id):
         self.message_user(request, f"“{obj_display}” was deactivated; their history is kept.", messages.SUCCESS)
@@ -144,14 +159,22 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Soft-delete selected users (they can no longer sign in)")
     def soft_delete_users(self, request, queryset):
-        users = list(queryset.filter(deleted_at__isnull=True))
-        for user in users:
-            user_soft_delete(user=user)
-        self.message_user(
-            request,
-            ngettext("%d user deactivated.", "%d users deactivated.", len(users)) % len(users),
-            messages.SUCCESS,
-        )
+        deactivated, refused = 0, False
+        for user in queryset.filter(deleted_at__isnull=True):
+            try:
+                user_soft_delete(user=user, actor=request.user)
+            except PermissionDenied as refusal:
+                # The others in the selection are still deactivated: each is its own transaction.
+                self.message_user(request, str(refusal), messages.ERROR)
+                refused = True
+            else:
+                deactivated += 1
+        if deactivated or not refused:
+            self.message_user(
+                request,
+                ngettext("%d user deactivated.", "%d users deactivated.", deactivated) % deactivated,
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Restore selected users")
     def restore_users(self, request, queryset):

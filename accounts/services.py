@@ -383,6 +383,9 @@ def _revoke_refresh_tokens(user: User) -> None:
     user_refresh_tokens_revoke(user=user)
 
 
+SELF_DELETION_REFUSED = "You cannot delete your own account."
+
+
 @transaction.atomic
 def user_soft_delete(*, user: User, actor: User | None = None) -> User:
     """Deactivate a user for good while keeping its history (trainings, sessions, payments).
@@ -391,7 +394,7 @@ def user_soft_delete(*, user: User, actor: User | None = None) -> User:
     on, and its refresh tokens are blacklisted, so nothing it holds works a moment longer.
     """
     if actor is not None and not can_delete_user(actor, user):
-        raise PermissionDenied("You cannot delete your own account.")
+        raise PermissionDenied(SELF_DELETION_REFUSED)
     if user.deleted_at is None:
         user.deleted_at = timezone.now()
         user.save(update_fields=["deleted_at"])
