@@ -19,9 +19,7 @@ async def test_uvicorn_closes_an_open_websocket_as_going_away_when_it_stops():
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     # The import string, as the Procfile passes it to `--ws`.
-    config = uvicorn.Config(
-        consumer, ws="core.servers:GoingAwayWebSocketProtocol", lifespan="off", log_level="warning"
-    )
+    config = uvicorn.Config(consumer, ws="core.servers:GoingAwayWebSocketProtocol", lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
