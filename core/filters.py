@@ -1,5 +1,14 @@
-"""DRF filter backends with the API's error contract."""
+"""DRF filter backends and django-filter filters with the API's error contract.
 
+A query parameter the API does not understand is a 400 naming it, never silently ignored or
+rounded: a client that typed `?user_id=1.5` or `?ordering=-dat` would otherwise read a list it
+did not ask for as the answer.
+"""
+
+import django_filters
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import CharField
@@ -25,3 +34,54 @@ class SearchFilter(filters.SearchFilter):
         if len(terms) > SEARCH_MAX_TERMS:
             raise ValidationError({self.search_param: [f"Search for at most {SEARCH_MAX_TERMS} words."]})
         return terms
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """`?ordering=`: an unknown field is a 400 listing the allowed ones (DRF's drops it silently)."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = [name for name, _ in self.get_valid_fields(queryset, view, {"request": request})]
+        terms = [term for term in fields if term]
+        if unknown := [term for term in terms if term.removeprefix("-") not in valid]:
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Unknown field {unknown[0]!r}: order by {', '.join(valid)} (prefix - for descending)."
+                    ]
+                }
+            )
+        return terms
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole positive number (NumberFilter alone would take 1.5 and round it)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**31 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    # Django's NullBooleanSelect maps anything it does not know ("yes", "1") to None, which drops
+    # the filter; here the raw value reaches `to_python`.
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        match str(value).lower():
+            case "true" | "1":
+                return True
+            case "false" | "0":
+                return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """`true`/`false` (or `1`/`0`); anything else is a 400 instead of no filter at all."""
+
+    field_class = StrictNullBooleanField

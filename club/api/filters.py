@@ -1,21 +1,7 @@
 import django_filters
-from django import forms
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from club.models import AccessLevel, Client, ClientStatus, Membership, Payment, PaymentStatus
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """An id: a whole positive number (NumberFilter alone would take 1.5 and round it)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**31 - 1)
-        super().__init__(*args, **kwargs)
+from core.filters import IdFilter
 
 
 class MembershipFilter(django_filters.FilterSet):

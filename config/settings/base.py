@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "core.filters.SearchFilter",  # the contract's 400 for bad input, bounded word count
-        "rest_framework.filters.OrderingFilter",
+        "core.filters.OrderingFilter",  # an unknown field is a 400, not the default order
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -1,5 +1,5 @@
+from django.urls import reverse
 from rest_framework import serializers
-from rest_framework.reverse import reverse
 
 from club.models import Client
 from club.selectors import client_list
@@ -61,4 +61,7 @@ class ReportSerializer(serializers.ModelSerializer):
     def get_download_url(self, report: Report) -> str | None:
         if report.status != ReportStatus.SUCCESS or not report.file:
             return None
-        return reverse("report-download", args=[report.pk], request=self.context.get("request"))
+        url = reverse("report-download", args=[report.pk])
+        # Not DRF's reverse(): it copies `?format=`, here a filter of the list, into the link.
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from reports import selectors, services
@@ -25,12 +26,27 @@ class ReportFileGone(exceptions.APIException):
     default_code = "report_file_gone"
 
 
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class FormatIsAFilter(DefaultContentNegotiation):
+    """`?format=` filters reports by file format (`csv`, `xlsx`, `pdf`) here.
+
+    DRF reads `?format=` as "render the answer in this format" and answers 404 for any it cannot
+    render, so the filter could never be used. The `Accept` header still picks the renderer.
+    """
+
+    settings = _NoFormatOverride
+
+
 @extend_schema_view(
     list=extend_schema(summary="List reports (staff: all; USER: its own)"),
     retrieve=extend_schema(summary="Status, progress, summary and download URL of a report"),
 )
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ReportSerializer
+    content_negotiation_class = FormatIsAFilter
     filterset_fields = ["kind", "format", "status"]
     ordering_fields = ["created_at", "id"]
 

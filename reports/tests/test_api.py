@@ -121,6 +121,20 @@ def test_staff_list_every_report_with_one_query_for_the_rows(
     assert listed.data["count"] == 4
 
 
+def test_staff_filter_reports_by_file_format_and_the_download_link_stays_clean(trainer, api_client_for):
+    pdf = Report.objects.create(
+        kind="new_users", format="pdf", requested_by=trainer, status=ReportStatus.SUCCESS, file="reports/a.pdf"
+    )
+    Report.objects.create(kind="new_users", format="csv", requested_by=trainer)
+
+    listed = api_client_for(trainer).get("/api/reports/", {"format": "pdf"})
+
+    assert listed.status_code == 200
+    assert [(row["id"], row["download_url"]) for row in listed.data["results"]] == [
+        (pdf.pk, f"http://testserver/api/reports/{pdf.pk}/download/")
+    ]
+
+
 def test_downloading_an_unfinished_report_is_a_409(trainer, api_client_for):
     report = Report.objects.create(kind="new_users", format="csv", requested_by=trainer, status=ReportStatus.STARTED)
 

@@ -1,6 +1,6 @@
 import django_filters
 
-from club.api.filters import IdFilter
+from core.filters import BooleanFilter, IdFilter
 from training.models import (
     Complexity,
     Exercise,
@@ -16,7 +16,7 @@ from training.models import (
 class ExerciseFilter(django_filters.FilterSet):
     muscle_group = django_filters.ChoiceFilter(choices=MuscleGroup.choices)
     complexity_lvl = django_filters.ChoiceFilter(choices=Complexity.choices)
-    equipment_required = django_filters.BooleanFilter()
+    equipment_required = BooleanFilter()
 
     class Meta:
         model = Exercise
