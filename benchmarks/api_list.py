@@ -1,15 +1,16 @@
 """Measure the API's list endpoints under load: requests/s, p50/p99 latency and queries per request.
 
-Not a test: a measuring tool (issue 4's benchmark). Load the demo club and serve it the way
-production does (daphne, DEBUG off, PostgreSQL with the psycopg pool), for example:
+Not a test: a measuring tool (issue 4's benchmark). `make bench` runs it against the production
+topology (benchmarks/run_all.py). By hand: load the demo club and serve it the way production does
+(the Procfile's uvicorn command, DEBUG off, PostgreSQL with the psycopg pool), for example:
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/club_bench
     export DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=<50+ random chars>
-    export DJANGO_SECURE_SSL_REDIRECT=false LOG_LEVEL=WARNING   # no TLS proxy in front here
+    export DJANGO_SECURE_SSL_REDIRECT=false   # no TLS proxy in front here
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py seed_demo --clients 10000
     .venv/bin/python manage.py collectstatic --no-input
-    .venv/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application &
-    .venv/bin/daphne -b 127.0.0.1 -p 8001 config.asgi:application &       # one per core
+    .venv/bin/uvicorn --port 8000 --no-access-log --log-level warning --lifespan off config.asgi:application &
+    .venv/bin/uvicorn --port 8001 --no-access-log --log-level warning --lifespan off config.asgi:application &
 
 Then, from the project root in the same environment (the token is minted with the servers' keys):
 
@@ -18,7 +19,9 @@ Then, from the project root in the same environment (the token is minted with th
 
 Each endpoint gets `--concurrency` clients in a closed loop for `--duration` seconds, spread over
 the URLs round-robin. The query count per request is measured in-process with Django's test
-client against the same database, so it reflects the code, not the server.
+client against the same database, so it reflects the code, not the server. "CPU ms/req" is the
+servers' own CPU time per answered request (from /proc, given --pid), "client µs/req" this
+script's: both disturbed less by other load on the machine than requests/s.
 """
 
 import argparse
@@ -29,8 +32,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
+import httptools
 
 ENDPOINTS = ["/api/clients/?page_size=50", "/api/trainings/?page_size=50"]
 
@@ -76,30 +80,77 @@ def queries_per_request(path: str, token: str) -> int:
     return len(queries)
 
 
-async def worker(client: httpx.AsyncClient, url: str, path: str, stop_at: float, result: Result) -> None:
+class KeepAliveConnection:
+    """One HTTP/1.1 keep-alive connection that sends the same GET again and again.
+
+    A load generator on the same two cores as the servers takes CPU from them: httpx spent about
+    a millisecond of it per request here, as much as a quarter of what a request costs the server.
+    This sends prebuilt request bytes and lets httptools (uvicorn's parser) find the end of the
+    response, for a few tens of microseconds per request.
+    """
+
+    def __init__(self, url: str, path: str, token: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.request = (
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n"
+            "Accept: application/json\r\n\r\n"
+        ).encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.complete = False
+        self.parser = httptools.HttpResponseParser(self)
+
+    def on_message_complete(self) -> None:  # httptools callback
+        self.complete = True
+
+    async def get(self) -> int:
+        """Send the request, read the whole response, return its status code."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.complete = False
+        self.parser = httptools.HttpResponseParser(self)
+        self.writer.write(self.request)
+        while not self.complete:
+            data = await self.reader.read(65536)
+            if not data:
+                raise ConnectionError("server closed the connection")
+            self.parser.feed_data(data)
+        return self.parser.get_status_code()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def worker(connection: KeepAliveConnection, stop_at: float, result: Result) -> None:
     while time.perf_counter() < stop_at:
         started = time.perf_counter()
         try:
-            response = await client.get(url + path)
-            ok = response.status_code == 200
-        except httpx.HTTPError:
+            ok = await connection.get() == 200
+        except (OSError, httptools.HttpParserError):
+            connection.close()
             ok = False
         if ok:
             result.latencies.append(time.perf_counter() - started)
         else:
             result.failures += 1
+    connection.close()
 
 
 async def load(urls: list[str], path: str, token: str, concurrency: int, duration: float) -> Result:
     result = Result()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
-        await client.get(urls[0] + path)  # fail fast when no server is listening
-        started = time.perf_counter()
-        stop_at = started + duration
-        await asyncio.gather(*(worker(client, urls[n % len(urls)], path, stop_at, result) for n in range(concurrency)))
-        result.elapsed = time.perf_counter() - started
+    probe = KeepAliveConnection(urls[0], path, token)
+    status = await probe.get()  # fail fast when no server is listening or the token is refused
+    probe.close()
+    if status != 200:
+        raise SystemExit(f"{urls[0]}{path} answered {status}")
+    connections = [KeepAliveConnection(urls[n % len(urls)], path, token) for n in range(concurrency)]
+    started = time.perf_counter()
+    stop_at = started + duration
+    await asyncio.gather(*(worker(connection, stop_at, result) for connection in connections))
+    result.elapsed = time.perf_counter() - started
     return result
 
 
@@ -137,12 +188,13 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(
         f"{'endpoint':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'failed':>7} {'queries':>8}"
-        f" {'CPU ms/req':>10}"
+        f" {'CPU ms/req':>10} {'client µs/req':>13}"
     )
     for path in args.path or ENDPOINTS:
         queries = queries_per_request(path, token)
-        cpu_before = cpu_seconds(args.pid or [])
+        cpu_before, client_cpu_before = cpu_seconds(args.pid or []), time.process_time()
         result = asyncio.run(load(urls, path, token, args.concurrency, args.duration))
+        client_cpu = time.process_time() - client_cpu_before
         done = len(result.latencies)
         cpu_used = cpu_seconds(args.pid or []) - cpu_before
         cpu_per_request = cpu_used * 1000 / done if args.pid and done else float("nan")
@@ -150,7 +202,7 @@ def main() -> None:
         print(
             f"{path:34} {done / result.elapsed:8.1f} {statistics.median(milliseconds) if done else float('nan'):8.1f}"
             f" {percentile(milliseconds, 0.99):8.1f} {max(milliseconds, default=float('nan')):8.1f}"
-            f" {result.failures:7d} {queries:8d} {cpu_per_request:10.1f}"
+            f" {result.failures:7d} {queries:8d} {cpu_per_request:10.1f} {client_cpu * 1e6 / max(done, 1):13.0f}"
         )
     print(f"load average after: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
 

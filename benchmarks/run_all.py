@@ -73,7 +73,7 @@ def prepare_database(env: dict[str, str]) -> None:
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    for argv in (["migrate", "--no-input"], ["seed_demo", "--clients", "2000"]):
+    for argv in (["migrate", "--no-input"], ["seed_demo", "--clients", "10000"]):
         done = run([sys.executable, "manage.py", *argv], env)
         if done.returncode:
             raise SystemExit(f"manage.py {' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
@@ -125,7 +125,12 @@ def main() -> None:
         topology.start()
         urls = [web.url for web in topology.webs]
         commands = {
-            "api_list": ["benchmarks/api_list.py", *(f"--url={url}" for url in urls), f"--duration={args.duration}"],
+            "api_list": [
+                "benchmarks/api_list.py",
+                *(f"--url={url}" for url in urls),
+                *(f"--pid={web.popen.pid}" for web in topology.webs),
+                f"--duration={args.duration}",
+            ],
             "ws_reps": [
                 "benchmarks/ws_reps.py",
                 *(f"--url={url.replace('http', 'ws', 1)}" for url in urls),

@@ -1,15 +1,15 @@
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 # Django must be set up before anything imports models (the consumers do).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from core.asgi import server_stack  # noqa: E402
+from core.asgi import SyncRequestASGIHandler, server_stack  # noqa: E402
 from workouts.middleware import websocket_stack  # noqa: E402
 from workouts.routing import websocket_urlpatterns  # noqa: E402
 
@@ -17,7 +17,7 @@ from workouts.routing import websocket_urlpatterns  # noqa: E402
 application = server_stack(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": SyncRequestASGIHandler(),
             # Origin check, then JWT authentication (workouts/middleware.py); consumers refuse anonymous users.
             "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
         }

@@ -10,9 +10,12 @@ another process at once.
 import asyncio
 import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 
 from core.observability import WebSocketMetricsMiddleware
 
@@ -114,6 +117,46 @@ def _fix_daphne_shutdown() -> None:
 
 
 _fix_daphne_shutdown()
+
+
+class SyncRequestASGIHandler(ASGIHandler):
+    """Django's ASGI handler for an application whose views are all synchronous (ours are).
+
+    Django's own runs the middleware in async mode under ASGI, so every `process_request`,
+    `process_view` and `process_response`, and the view, is a separate hop from the event loop to a
+    thread and back (WhiteNoise, which is sync-only, adds a hop back to the loop in the middle); and
+    it gives each request a new thread, which asgiref starts, then joins with a second new thread.
+    Measured with `benchmarks/api_list.py` (docs/performance.md), that was a third of a list
+    request's CPU time. Here the middleware stack is loaded as under WSGI and the whole request runs
+    in one hop, on a single-thread executor that goes back to an idle list for the next request:
+    still one request's synchronous code on one thread, alone, as Django requires. At most
+    `ASGI_IDLE_REQUEST_THREADS` idle executors are kept; the rest stop.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.load_middleware(is_async=False)  # replaces the async-mode stack the parent loaded
+        self._idle_executors: list[ThreadPoolExecutor] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        executor = (
+            self._idle_executors.pop()
+            if self._idle_executors
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="django-request")
+        )
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            if len(self._idle_executors) < settings.ASGI_IDLE_REQUEST_THREADS:
+                self._idle_executors.append(executor)
+            else:
+                executor.shutdown(wait=False)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
 
 def server_stack(app):

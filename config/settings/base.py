@@ -411,3 +411,6 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # On SIGTERM a web process lets in-flight requests finish this long (core/asgi.py); keep it below the
 # supervisor's stop timeout (compose stop_grace_period, systemd TimeoutStopSec).
 WEB_SHUTDOWN_GRACE_SECONDS = env.float("WEB_SHUTDOWN_GRACE_SECONDS", default=20.0)
+# Request threads a web process keeps idle for the next requests (core/asgi.py); more concurrent
+# requests than this still get threads, which stop when their request ends.
+ASGI_IDLE_REQUEST_THREADS = env.int("ASGI_IDLE_REQUEST_THREADS", default=32)

@@ -61,3 +61,62 @@ async def test_websocket_metrics_count_open_sockets_and_rep_replies():
     assert WS_REPS.labels("ignored")._value.get() == ignored_before + 1
     # The consumer returned without a close frame (the client went away): the socket is not counted as open.
     assert WS_CONNECTIONS.labels("/ws/workout")._value.get() == open_before
+
+
+def _serving_threads(receiver_delay: float = 0.0) -> tuple[list, object]:
+    """Records the thread each request's synchronous code runs on (the objects: idents are reused)."""
+    import threading
+    import time
+
+    from django.core.signals import request_started
+
+    threads: list[threading.Thread] = []
+
+    def record(**kwargs) -> None:
+        threads.append(threading.current_thread())
+        time.sleep(receiver_delay)
+
+    request_started.connect(record, weak=False)
+    return threads, lambda: request_started.disconnect(record)
+
+
+async def _get(application, path: str) -> dict:
+    from channels.testing import HttpCommunicator
+
+    communicator = HttpCommunicator(application, "GET", path, headers=[(b"host", b"localhost")])
+    response = await communicator.get_response(timeout=5)
+    await communicator.wait()  # the application's own end of the request (closing the response)
+    return response
+
+
+async def test_requests_in_turn_are_served_on_one_reused_thread():
+    from core.asgi import SyncRequestASGIHandler
+
+    application = SyncRequestASGIHandler()
+    threads, stop_recording = _serving_threads()
+    try:
+        responses = [await _get(application, "/.well-known/jwks.json") for _ in range(20)]
+    finally:
+        stop_recording()
+    assert [response["status"] for response in responses] == [200] * 20
+    assert all(b'"keys"' in response["body"] for response in responses)
+    # Django's own handler starts a new thread (and a second one to join it) for every request.
+    assert len(threads) == 20
+    assert len(set(threads)) == 1
+
+
+async def test_concurrent_requests_each_get_a_thread_of_their_own():
+    import time
+
+    from core.asgi import SyncRequestASGIHandler
+
+    application = SyncRequestASGIHandler()
+    threads, stop_recording = _serving_threads(receiver_delay=0.2)
+    started = time.monotonic()
+    try:
+        responses = await asyncio.gather(*(_get(application, "/.well-known/jwks.json") for _ in range(5)))
+    finally:
+        stop_recording()
+    assert [response["status"] for response in responses] == [200] * 5
+    assert len(set(threads)) == 5
+    assert time.monotonic() - started < 0.9  # side by side, not one after another (5 × 0.2 s)
