@@ -32,7 +32,13 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         # The access log line is written after the request's context ended and names its id itself.
-        record.request_id = getattr(record, "request_id", None) or request_id_var.get()
+        # django.request's 4xx/5xx lines ("Not Found: /x") come after it too, as Django logs them once
+        # the middleware chain has returned; they carry the request, and the request its id.
+        record.request_id = (
+            getattr(record, "request_id", None)
+            or getattr(getattr(record, "request", None), "id", None)
+            or request_id_var.get()
+        )
         return True
 
 

@@ -403,8 +403,14 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # httpx logs every request URL at INFO, and Bot API URLs carry the bot token.
-    "loggers": {"httpx": {"level": "WARNING"}},
+    "loggers": {
+        # httpx logs every request URL at INFO, and Bot API URLs carry the bot token.
+        "httpx": {"level": "WARNING"},
+        # Django's own defaults give these a second handler (the "django" one only under DEBUG) that
+        # prints each line again, unformatted and unredacted: everything goes through "console" alone.
+        "django": {"handlers": []},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }
 # Bearer token a Prometheus scraper presents at /metrics (admins may look while signed in).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")

@@ -4,6 +4,7 @@ import logging.config
 
 import pytest
 from django.conf import settings
+from django.utils.log import configure_logging
 
 
 def test_every_response_carries_a_request_id(client):
@@ -104,6 +105,31 @@ def test_the_access_log_names_the_request_without_its_query_string(client, caplo
     assert record.getMessage().startswith("GET /health 200 ")
     assert (record.request_id, record.status, response["X-Request-ID"]) == ("lb-1", 200, "lb-1")
     assert "opaque-value" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_djangos_not_found_line_carries_the_request_id(client, capsys):
+    logging.config.dictConfig(settings.LOGGING)  # a handler on the stderr capsys captures
+    try:
+        client.get("/no-such-page?token=opaque-value", HTTP_X_REQUEST_ID="lb-404")
+        lines = capsys.readouterr().err.splitlines()
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    [not_found] = [line for line in lines if "Not Found: /no-such-page" in line]
+    assert "[lb-404]" in not_found
+
+
+def test_under_debug_a_django_log_line_is_written_once_and_redacted(capsys, settings):
+    # `make run` runs with DEBUG on, where Django's own defaults add a second, unredacted handler.
+    settings.DEBUG = True
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)  # as django.setup() does
+    try:
+        logging.getLogger("django.request").warning("Not Found: %s", "/live?token=opaque-value")
+        lines = capsys.readouterr().err.strip().splitlines()
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    [line] = lines
+    assert line.endswith("Not Found: /live?token=[redacted]")
 
 
 def test_a_request_that_loses_the_database_answers_503_with_retry_after(rf):
