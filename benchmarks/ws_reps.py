@@ -99,6 +99,8 @@ def server_command(kind: str, port: int) -> list[str]:
         "off",
         "--ws-max-size",
         str(1024 * 1024),
+        "--ws",
+        "core.servers:GoingAwayWebSocketProtocol",
         "config.asgi:application",
     ]
 

@@ -243,3 +243,25 @@ def test_an_unknown_field_is_refused_on_update_too(api_client_for, trainer, clie
     assert response.status_code == 400
     assert response.json() == {"is_staff": ["Unknown field."]}
     assert Client.objects.get(pk=client_user.client.pk).first_name != "X"
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ({"page": "abc"}, "page"),
+        ({"page": "0"}, "page"),
+        ({"page_size": "abc"}, "page_size"),
+        ({"page_size": "-5"}, "page_size"),
+    ],
+)
+def test_a_page_or_page_size_that_is_not_a_whole_number_is_a_400_naming_it(api_client_for, trainer, query, parameter):
+    response = api_client_for(trainer).get(URL, query)
+
+    assert response.status_code == 400
+    assert "whole number" in response.json()[parameter][0]
+
+
+def test_a_page_past_the_last_is_still_a_404(api_client_for, trainer):
+    response = api_client_for(trainer).get(URL, {"page": 999})
+
+    assert response.status_code == 404

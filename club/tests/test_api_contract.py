@@ -133,8 +133,8 @@ def test_fuzzed_requests_get_no_500_and_answers_match_the_schema(case, admin_hea
     # Left out, with reason: `positive_data_acceptance` — a schema cannot say that `client_id` must
     # name an existing client or that a title is still free, so valid-looking bodies are rightly
     # refused with 400; `negative_data_rejection` — DRF is lenient where the schema is strict, on
-    # purpose (a decimal sent as a JSON number, 0/1 for a boolean, a junk `page_size` falling back
-    # to the default). Everything else runs: no 5xx, and status, headers and body as documented.
+    # purpose (a decimal sent as a JSON number, 0/1 for a boolean). Everything else runs: no 5xx, and
+    # status, headers and body as documented.
     case.call_and_validate(headers=admin_headers, excluded_checks=[positive_data_acceptance, negative_data_rejection])
 
 
