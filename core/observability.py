@@ -1,7 +1,6 @@
 """Request ids for logs, and the Prometheus metrics of every process (served at `/metrics`, see docs/operations.md)."""
 
 import contextvars
-import json
 import logging
 import re
 import time
@@ -152,6 +151,8 @@ WS_CONNECTIONS = Gauge(
     "club_websocket_connections_open", "WebSocket connections open now.", ["path"], multiprocess_mode="livesum"
 )
 WS_CONNECTIONS_TOTAL = Counter("club_websocket_connections_accepted_total", "WebSocket connections accepted.", ["path"])
+# Incremented by the workout consumer where each reply is made (workouts/consumers.py), not here:
+# reading every outgoing frame back cost a JSON parse per rep (docs/performance.md).
 WS_REPS = Counter(
     "club_workout_reps_total", "Replies to rep_detected frames, by outcome (counted, ignored, error).", ["outcome"]
 )
@@ -167,8 +168,6 @@ PAYMENT_EVENTS = Counter(
     "payment_queue messages handled, by outcome (applied, unchanged, dead_lettered, requeued).",
     ["outcome"],
 )
-
-REP_OUTCOMES = {"rep_update": "counted", "rep_ignored": "ignored", "error": "error"}
 
 
 def connect_celery_signals() -> None:
@@ -203,10 +202,11 @@ def mark_process_dead_on_exit() -> None:
 
 
 class WebSocketMetricsMiddleware:
-    """ASGI middleware: WebSocket connections open and accepted, and what each rep frame was answered.
+    """ASGI middleware: WebSocket connections open and accepted, by path.
 
-    It reads the frames at the protocol boundary, so the figures are what devices really received,
-    whatever the consumers do inside.
+    It sees the accept and close messages at the protocol boundary, so a socket that ends without a
+    close frame is still counted down. It reads no frame: rep outcomes are counted by the consumer
+    that decides them (`WS_REPS`).
     """
 
     def __init__(self, app) -> None:
@@ -228,10 +228,6 @@ class WebSocketMetricsMiddleware:
             elif kind == "websocket.close" and state["open"]:
                 state["open"] = False
                 WS_CONNECTIONS.labels(label).dec()
-            elif kind == "websocket.send" and label == "/ws/workout" and message.get("text"):
-                outcome = REP_OUTCOMES.get(_event_of(message["text"]))
-                if outcome:
-                    WS_REPS.labels(outcome).inc()
             await send(message)
 
         try:
@@ -239,10 +235,3 @@ class WebSocketMetricsMiddleware:
         finally:
             if state["open"]:
                 WS_CONNECTIONS.labels(label).dec()
-
-
-def _event_of(text: str) -> str | None:
-    try:
-        return json.loads(text).get("event")
-    except (ValueError, AttributeError):
-        return None

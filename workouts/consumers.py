@@ -5,12 +5,18 @@ import time
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from core.observability import WS_REPS
 from workouts import protocol
 from workouts.counter import CounterUnavailable, get_rep_counter
 from workouts.live import publish_rep
 from workouts.permissions import can_watch_live
 
 logger = logging.getLogger(__name__)
+
+# `club_workout_reps_total` by outcome, resolved once: every reply of the device consumer moves one.
+REPS_COUNTED = WS_REPS.labels("counted")
+REPS_IGNORED = WS_REPS.labels("ignored")
+REPS_ERROR = WS_REPS.labels("error")
 
 
 class TokenLifetimeMixin:
@@ -73,8 +79,12 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
 
     async def token_expired(self) -> None:
         self.serving = False
-        await self.send_json(protocol.error_event("Access token expired: reconnect with a fresh one."))
+        await self.send_error("Access token expired: reconnect with a fresh one.")
         await super().token_expired()
+
+    async def send_error(self, message: str) -> None:
+        REPS_ERROR.inc()
+        await self.send_json(protocol.error_event(message))
 
     async def disconnect(self, code: int) -> None:
         self.stop_watching_the_token()
@@ -85,20 +95,21 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
             return
         if not self.bucket.take():
             self.serving = False
-            await self.send_json(protocol.error_event("Too many messages: closing the connection."))
+            await self.send_error("Too many messages: closing the connection.")
             await self.close(code=protocol.CLOSE_FLOODING)
             return
         try:
             rep = protocol.parse_message(text_data, bytes_data, max_bytes=settings.WORKOUT_WS_MAX_FRAME_BYTES)
         except protocol.ProtocolError as error:
-            await self.send_json(protocol.error_event(str(error)))
+            await self.send_error(str(error))
             return
         try:
             outcome = await get_rep_counter().count_rep(user_id=self.user.pk, exercise_type=rep.exercise_type)
         except CounterUnavailable:
             logger.warning("rep of user %s not counted: counter unavailable", self.user.pk)
-            await self.send_json(protocol.error_event("Rep not counted: the counter is unavailable, send it again."))
+            await self.send_error("Rep not counted: the counter is unavailable, send it again.")
             return
+        (REPS_COUNTED if outcome.counted else REPS_IGNORED).inc()
         await self.send_json(
             protocol.rep_reply(counted=outcome.counted, exercise_type=rep.exercise_type, total_reps=outcome.total_reps)
         )

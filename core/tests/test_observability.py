@@ -3,8 +3,11 @@ import logging
 import logging.config
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.test import Client
 from django.utils.log import configure_logging
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def test_every_response_carries_a_request_id(client):
@@ -44,6 +47,35 @@ def test_a_signed_in_admin_reads_the_metrics(client, admin_user, trainer):
     assert client.get("/metrics").status_code == 403
     client.force_login(admin_user)
     assert client.get("/metrics").status_code == 200
+
+
+def scraped_samples(body: str) -> dict[tuple[str, tuple], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_scraper_sees_websocket_connections_by_path_and_reps_by_outcome_move(device_sends, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    scrape = sync_to_async(lambda: Client().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret"))
+    rep = '{"event": "rep_detected", "type": "squat"}'
+    before = scraped_samples((await scrape()).content.decode())
+
+    await device_sends(rep, rep, '{"event": "jump"}')
+
+    after = scraped_samples((await scrape()).content.decode())
+    moved = {
+        ("club_websocket_connections_accepted_total", (("path", "/ws/workout"),)): 1,
+        ("club_workout_reps_total", (("outcome", "counted"),)): 1,
+        ("club_workout_reps_total", (("outcome", "ignored"),)): 1,
+        ("club_workout_reps_total", (("outcome", "error"),)): 1,
+    }
+    assert {sample: after[sample] - before.get(sample, 0) for sample in moved} == moved
+    gauge = ("club_websocket_connections_open", (("path", "/ws/workout"),))
+    assert after[gauge] == before.get(gauge, 0)
 
 
 def test_json_logs_carry_the_request_id(capsys):
