@@ -420,3 +420,7 @@ WEB_SHUTDOWN_GRACE_SECONDS = env.float("WEB_SHUTDOWN_GRACE_SECONDS", default=20.
 # Request threads a web process keeps idle for the next requests (core/asgi.py); more concurrent
 # requests than this still get threads, which stop when their request ends.
 ASGI_IDLE_REQUEST_THREADS = env.int("ASGI_IDLE_REQUEST_THREADS", default=32)
+# Requests a web process runs Django code for at once; the others wait their turn (core/asgi.py).
+# One still running after ASGI_ACTIVE_REQUEST_MS is waiting on I/O and stops counting.
+ASGI_ACTIVE_REQUESTS = env.int("ASGI_ACTIVE_REQUESTS", default=1)
+ASGI_ACTIVE_REQUEST_MS = env.int("ASGI_ACTIVE_REQUEST_MS", default=100)

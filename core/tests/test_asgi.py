@@ -143,3 +143,59 @@ async def test_concurrent_requests_each_get_a_thread_of_their_own():
     assert [response["status"] for response in responses] == [200] * 5
     assert len(set(threads)) == 5
     assert time.monotonic() - started < 0.9  # side by side, not one after another (5 × 0.2 s)
+
+
+class _TimedHandler:
+    """A SyncRequestASGIHandler whose Django part takes `seconds` (sleeping: computing or waiting on I/O)."""
+
+    @staticmethod
+    def build(seconds_for_path: dict[str, float]):
+        import threading
+        import time
+
+        from core.asgi import SyncRequestASGIHandler
+
+        class TimedHandler(SyncRequestASGIHandler):
+            running = 0
+            most_at_once = 0
+            lock = threading.Lock()
+
+            def get_response(self, request):
+                with self.lock:
+                    TimedHandler.running += 1
+                    TimedHandler.most_at_once = max(TimedHandler.most_at_once, TimedHandler.running)
+                time.sleep(seconds_for_path.get(request.path, 0.0))
+                try:
+                    return super().get_response(request)
+                finally:
+                    with self.lock:
+                        TimedHandler.running -= 1
+
+        return TimedHandler
+
+
+async def test_requests_run_their_django_code_one_at_a_time_by_default():
+    handler_class = _TimedHandler.build({"/.well-known/jwks.json": 0.03})
+    application = handler_class()
+
+    responses = await asyncio.gather(*(_get(application, "/.well-known/jwks.json") for _ in range(6)))
+
+    assert [response["status"] for response in responses] == [200] * 6
+    assert handler_class.most_at_once == 1
+
+
+async def test_a_request_waiting_on_io_does_not_hold_up_the_others():
+    import time
+
+    handler_class = _TimedHandler.build({"/healthz/slow-provider": 1.5})
+    application = handler_class()
+    slow = asyncio.create_task(_get(application, "/healthz/slow-provider"))
+    await asyncio.sleep(0.05)  # the slow one has its turn
+
+    started = time.monotonic()
+    quick = await _get(application, "/.well-known/jwks.json")
+
+    assert quick["status"] == 200
+    assert time.monotonic() - started < 1.0  # let in after ASGI_ACTIVE_REQUEST_MS (100 ms), not after 1.5 s
+    assert not slow.done()
+    await slow
