@@ -8,7 +8,13 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, Token
 
+from accounts.tokens import LiveFeedToken, claimed_token_type
+
 ACCOUNT_GONE = "The account of this token no longer exists or was deactivated."
+LIVE_FEED_ONLY = (
+    "Access token refused: this is the live page's token, which only opens WS /ws/live; "
+    "the API takes an access token from /api/auth/token/."
+)
 
 NOT_OURS = "it is malformed or not signed by this server (RS256, a known kid, our issuer and audience)"
 # simplejwt's reasons (TokenError messages) → what the caller should do about them.
@@ -27,9 +33,13 @@ _HINTS = {
 }
 
 
+def _reason(error: TokenError) -> str:
+    return str(error.args[0]) if error.args else str(error)
+
+
 def refusal_message(kind: str, error: TokenError) -> str:
     """`Access token refused: it has expired; …` — the reason simplejwt found, said for a person."""
-    reason = str(error.args[0]) if error.args else str(error)
+    reason = _reason(error)
     return f"{kind.capitalize()} token refused: {_HINTS[kind].get(reason, reason[:1].lower() + reason[1:])}."
 
 
@@ -40,7 +50,11 @@ class BearerAuthentication(JWTAuthentication):
         try:
             return AccessToken(raw_token)
         except TokenError as error:
-            raise InvalidToken({"detail": refusal_message("access", error), "code": "token_not_valid"}) from error
+            detail = refusal_message("access", error)
+            # "Wrong type" comes only after the signature checked out, so the claimed type is ours.
+            if _reason(error) == "Token has wrong type" and claimed_token_type(raw_token) == LiveFeedToken.token_type:
+                detail = LIVE_FEED_ONLY
+            raise InvalidToken({"detail": detail, "code": "token_not_valid"}) from error
 
     def get_user(self, validated_token: Token):
         try:

@@ -24,9 +24,10 @@ from accounts.authentication import ACCOUNT_GONE, refusal_message
 from accounts.bot import send_message
 from accounts.exceptions import Gone, TelegramDisabled
 from accounts.models import ChallengePurpose, Role, TelegramChallenge, User
-from accounts.permissions import can_change_role, can_create_user_with_role, can_delete_user
+from accounts.permissions import can_change_role, can_create_user_with_role, can_delete_user, is_staff_member
 from accounts.selectors import user_for_telegram
 from accounts.telegram import TelegramAuthError, TelegramIdentity, verify_login_widget, verify_webapp_init_data
+from accounts.tokens import LiveFeedToken
 from core.exceptions import ApplicationError
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
@@ -82,6 +83,13 @@ def tokens_issue(*, user: User) -> TokenPair:
     refresh = RefreshToken.for_user(user)
     update_last_login(None, user)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def live_feed_token_issue(*, user: User) -> LiveFeedToken:
+    """A 2-minute token that opens only `WS /ws/live`, for a staff member's live page (accounts/tokens.py)."""
+    if not is_staff_member(user):
+        raise PermissionDenied("Only club staff (ADMIN or TRAINER) may watch live workouts.")
+    return LiveFeedToken.for_user(user)
 
 
 def _active_user_of(token: Any) -> User:

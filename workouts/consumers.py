@@ -134,7 +134,8 @@ class LiveConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
     rejoining: asyncio.Task | None = None
 
     async def connect(self) -> None:
-        user = self.scope["user"]
+        # An access token or the live page's live-feed token (accounts/tokens.py).
+        user = self.scope["live_feed_user"]
         if can_watch_live(user):
             # Joined before the handshake completes, so nothing counted after it is missed.
             await self.channel_layer.group_add(protocol.LIVE_GROUP, self.channel_name)

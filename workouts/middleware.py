@@ -7,12 +7,9 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from accounts.tokens import ANONYMOUS_SOCKET, socket_authenticate
 from workouts import protocol
 
 logger = logging.getLogger(__name__)
@@ -31,39 +28,33 @@ def _raw_token(scope: dict) -> str | None:
     return None
 
 
-@database_sync_to_async
-def _authenticate(raw_token: str) -> tuple[object, float | None]:
-    """The token's user and its expiry (epoch seconds), or `AnonymousUser` and None.
-
-    simplejwt's own checks: signature, expiry, token type, and a user that exists and is active
-    (a soft-deleted user is inactive). A database error is raised as is.
-    """
-    authentication = JWTAuthentication()
-    try:
-        token = authentication.get_validated_token(raw_token.encode())
-        return authentication.get_user(token), float(token["exp"])
-    except (InvalidToken, TokenError, AuthenticationFailed):
-        return AnonymousUser(), None
-
-
 class JWTAuthMiddleware(BaseMiddleware):
-    """Puts the token's user (or `AnonymousUser`) in `scope["user"]`; consumers refuse anonymous ones.
+    """Puts what the handshake's token allows in the scope; consumers refuse anonymous users.
 
-    `scope["auth_expires_at"]` carries the token's expiry: consumers close the socket then, so a
-    token that stopped being valid (or an account deleted since) does not stream on for hours.
+    `scope["user"]`: the user of a full access token, else `AnonymousUser` (so `/ws/workout` refuses
+    the live page's narrower token). `scope["live_feed_user"]`: the user of an access or a live-feed
+    token, read by `/ws/live` only (accounts/tokens.py has the rules). `scope["auth_expires_at"]`
+    carries the token's expiry: consumers close the socket then, so a token that stopped being valid
+    (or an account deleted since) does not stream on for hours.
     """
 
     async def __call__(self, scope, receive, send):
         raw_token = _raw_token(scope)
-        user, expires_at = AnonymousUser(), None
+        authenticated = ANONYMOUS_SOCKET
         if raw_token:
             try:
-                user, expires_at = await _authenticate(raw_token)
+                authenticated = await database_sync_to_async(socket_authenticate)(raw_token)
             except DatabaseError:
                 # Not the device's fault: tell it to come back, rather than that its token is bad.
                 logger.warning("WebSocket refused: the database is unavailable to check the token")
                 return await _accept_and_close(receive, send, protocol.CLOSE_UNAVAILABLE)
-        return await super().__call__({**scope, "user": user, "auth_expires_at": expires_at}, receive, send)
+        scope = {
+            **scope,
+            "user": authenticated.user,
+            "live_feed_user": authenticated.live_feed_user,
+            "auth_expires_at": authenticated.expires_at,
+        }
+        return await super().__call__(scope, receive, send)
 
 
 async def _accept_and_close(receive, send, code: int) -> None:

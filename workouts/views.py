@@ -1,20 +1,15 @@
 """The trainers' live workouts page: the page itself, and the short-lived token its script opens `/ws/live` with."""
 
-import datetime
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.services import live_feed_token_issue
 from core.dashboard import staff_page
 from workouts.selectors import workout_session_list
 
 RECENT_FINISHED = 10
-# The socket checks its token only when it connects, and the page fetches a new one for every
-# (re)connect: a short life limits what a token copied out of the browser is worth (it is an API token).
-LIVE_TOKEN_LIFETIME = datetime.timedelta(minutes=2)
 
 
 @staff_page
@@ -30,12 +25,11 @@ def live_workouts(request: HttpRequest) -> HttpResponse:
 @staff_page
 @require_GET
 def live_token(request: HttpRequest) -> JsonResponse:
-    """An access token for `/ws/live`, fetched by the page before each (re)connect.
+    """A live-feed token for `/ws/live`, fetched by the page before each (re)connect.
 
     A browser cannot set headers on a WebSocket and the socket authenticates with a JWT, not the
     session; the token is never written into the HTML, so a page left open for hours still
-    reconnects after its first token expired.
+    reconnects after its first token expired. It opens nothing but `/ws/live` (accounts/tokens.py).
     """
-    token = AccessToken.for_user(request.user)
-    token.set_exp(lifetime=LIVE_TOKEN_LIFETIME)
-    return JsonResponse({"token": str(token), "expires_in": int(LIVE_TOKEN_LIFETIME.total_seconds())})
+    token = live_feed_token_issue(user=request.user)
+    return JsonResponse({"token": str(token), "expires_in": int(token.lifetime.total_seconds())})

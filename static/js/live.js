@@ -1,5 +1,6 @@
-// The live workouts page: opens `/ws/live` with a short-lived access token from the page's own
-// endpoint and keeps one row per person and exercise up to date (docs/realtime.md has the messages).
+// The live workouts page: opens `/ws/live` with a short-lived live-feed token (it opens nothing
+// else) from the page's own endpoint and keeps one row per person and exercise up to date
+// (docs/realtime.md has the messages).
 // Everything is built with textContent, never innerHTML: usernames come from users.
 (function () {
   "use strict";

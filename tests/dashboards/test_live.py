@@ -6,11 +6,14 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.models import Role
+from accounts.services import live_feed_token_issue, user_soft_delete, user_update
+from accounts.tokens import LiveFeedToken
 from config.asgi import application
 from workouts import protocol
 from workouts.tests.factories import WorkoutSessionFactory
@@ -38,23 +41,37 @@ def test_the_live_page_without_any_workout_says_so(client, trainer):
 
 
 @pytest.mark.django_db
-def test_the_live_token_is_short_lived_and_never_cached(client, trainer):
+def test_the_live_token_is_short_lived_scoped_to_the_live_feed_and_never_cached(client, trainer):
     client.force_login(trainer)
 
     response = client.get(reverse("live-token"))
 
     assert "no-store" in response["Cache-Control"]
-    token = AccessToken(response.json()["token"])
-    assert (token["user_id"], token["exp"] - token["iat"]) == (str(trainer.pk), 120)
+    token = LiveFeedToken(response.json()["token"])
+    assert (token["token_type"], token["user_id"], token["exp"] - token["iat"]) == ("live_feed", str(trainer.pk), 120)
     assert response.json()["expires_in"] == 120
+
+
+async def pages_token(user) -> str:
+    """The token the live page's script fetches, signed in as `user`."""
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(user)
+    response = await database_sync_to_async(browser.get)(reverse("live-token"))
+    assert response.status_code == 200
+    return response.json()["token"]
+
+
+async def close_code(path: str, headers: list | None = None) -> int:
+    communicator = WebsocketCommunicator(application, path, headers=headers or [])
+    assert (await communicator.connect())[0]  # accepted, then closed: the client learns why
+    message = await communicator.receive_output(timeout=3)
+    assert message["type"] == "websocket.close", message
+    return message["code"]
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_pages_token_opens_the_live_feed_and_receives_counted_reps(trainer):
-    browser = Client()
-    await database_sync_to_async(browser.force_login)(trainer)
-    response = await database_sync_to_async(browser.get)(reverse("live-token"))
-    token = response.json()["token"]
+    token = await pages_token(trainer)
 
     communicator = WebsocketCommunicator(application, f"/ws/live?token={token}")
     connected, _ = await communicator.connect()
@@ -64,6 +81,50 @@ async def test_the_pages_token_opens_the_live_feed_and_receives_counted_reps(tra
 
     assert await communicator.receive_json_from(timeout=3) == rep
     await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_pages_token_is_refused_by_the_api_with_a_reason(trainer):
+    token = await pages_token(trainer)
+
+    response = await database_sync_to_async(Client().get)("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Access token refused: this is the live page's token, which only opens WS /ws/live; "
+        "the API takes an access token from /api/auth/token/.",
+        "code": "token_not_valid",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_pages_token_cannot_stream_reps(trainer):
+    token = await pages_token(trainer)
+
+    assert await close_code(f"/ws/workout?token={token}") == 4401
+    assert await close_code("/ws/workout", headers=[(b"authorization", f"Bearer {token}".encode())]) == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_pages_token_stops_opening_the_feed_once_its_user_is_deleted(trainer):
+    token = await pages_token(trainer)
+    await database_sync_to_async(user_soft_delete)(user=trainer)
+
+    assert await close_code(f"/ws/live?token={token}") == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_pages_token_stops_opening_the_feed_once_its_user_is_no_longer_staff(trainer, admin_user):
+    token = await pages_token(trainer)
+    await database_sync_to_async(user_update)(actor=admin_user, user=trainer, role=Role.USER)
+
+    assert await close_code(f"/ws/live?token={token}") == 4403
+
+
+@pytest.mark.django_db
+def test_only_staff_are_issued_a_live_feed_token(client_user):
+    with pytest.raises(PermissionDenied):
+        live_feed_token_issue(user=client_user)
 
 
 @pytest.mark.django_db
