@@ -4,12 +4,14 @@ import time
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
 from core.observability import WS_REPS
 from workouts import protocol
 from workouts.counter import CounterUnavailable, get_rep_counter
 from workouts.live import publish_rep
 from workouts.permissions import can_watch_live
+from workouts.selectors import live_count_list
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +127,8 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
 
 
 class LiveConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
-    """`/ws/live`: staff receive every counted rep and every finished workout, from every server process.
+    """`/ws/live`: staff get the workouts in progress (`live_snapshot`), then every counted rep and
+    every finished workout, from every server process.
 
     If the channel layer loses Redis, the socket is closed (1011) and the dashboard reconnects by itself.
     """
@@ -143,10 +146,23 @@ class LiveConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
             await self.accept()
             self.rejoining = asyncio.get_running_loop().create_task(self._stay_in_group())
             self.close_when_the_token_expires()
+            await self.send_snapshot(user)
             return
         await self.accept()
         close_code = protocol.CLOSE_FORBIDDEN if user.is_authenticated else protocol.CLOSE_UNAUTHENTICATED
         await self.close(code=close_code)
+
+    async def send_snapshot(self, user) -> None:
+        # Read after joining the group: a rep counted meanwhile is in the snapshot or arrives as an
+        # event (or both: the page ignores an event not above the snapshot's total). Channels handles
+        # a consumer's messages one at a time, so group events queued meanwhile follow the snapshot.
+        try:
+            counts = await live_count_list(user=user)
+        except (CounterUnavailable, DatabaseError):
+            logger.warning("live feed: workouts in progress unavailable, closing", exc_info=True)
+            await self.close(code=protocol.CLOSE_UNAVAILABLE)
+            return
+        await self.send_json(protocol.live_snapshot(counts))
 
     async def _stay_in_group(self) -> None:
         # A membership does not last: channels-redis expires it after `group_expiry` (a day) and a

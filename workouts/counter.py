@@ -47,27 +47,70 @@ for i = FIRST, #ARGV, 2 do
 end
 """
 
-# KEYS: state hash, debounce key. ARGV: counted field, window ms, idle ms, journal field/value pairs.
+# The index of active counters: a sorted set of "<user>:<type>" scored by the time of the last
+# counted rep (ms, Redis' clock), so the live feed's snapshot reads the counters in progress without
+# scanning the keyspace. The scripts keep it: a counted rep adds or moves its counter, a merge that
+# leaves a total of 0 (a finish) removes it and one that leaves more brings it back (a restart
+# re-seeded it), and readers drop the entries older than the idle expiry.
+_NOW_MS_LUA = """
+local clock = redis.call('TIME')
+local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+"""
+
+# KEYS: state hash, debounce key, index.
+# ARGV: counted field, window ms, idle ms, index member, journal field/value pairs.
 REP_SCRIPT = (
-    _MERGE_LUA.replace("FIRST", "4")
+    _MERGE_LUA.replace("FIRST", "5")
     + """
 local counted = 0
 if tonumber(ARGV[2]) <= 0 or redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
   redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
   counted = 1
+"""
+    + _NOW_MS_LUA
+    + """
+  redis.call('ZADD', KEYS[3], now_ms, ARGV[4])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {counted, redis.call('HGETALL', KEYS[1])}
 """
 )
 
-# KEYS: state hash, and the debounce key when it is to be cleared. ARGV: idle ms, journal pairs.
+# KEYS: state hash, index, and the debounce key when it is to be cleared.
+# ARGV: idle ms, index member, journal pairs.
 MERGE_SCRIPT = (
-    _MERGE_LUA.replace("FIRST", "2")
+    _MERGE_LUA.replace("FIRST", "3")
     + """
-if #KEYS > 1 then redis.call('DEL', KEYS[2]) end
+if #KEYS > 2 then redis.call('DEL', KEYS[3]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return redis.call('HGETALL', KEYS[1])
+local state = redis.call('HGETALL', KEYS[1])
+local total = 0
+for i = 1, #state, 2 do
+  local kind = string.sub(state[i], 1, 2)
+  if kind == 'c:' then total = total + tonumber(state[i + 1]) end
+  if kind == 's:' then total = total - tonumber(state[i + 1]) end
+end
+if total > 0 then
+"""
+    + _NOW_MS_LUA
+    + """
+  -- NX: a merge is no rep; it only restores an entry a restart lost, at the time of the restore.
+  redis.call('ZADD', KEYS[2], 'NX', now_ms, ARGV[2])
+else
+  redis.call('ZREM', KEYS[2], ARGV[2])
+end
+return state
+"""
+)
+
+
+# KEYS: index. ARGV: idle ms, limit. Drops the entries that idled out (Redis' clock, as the scores)
+# and returns the `limit` most recent as member, score, member, score, …
+INDEX_SCRIPT = (
+    _NOW_MS_LUA
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now_ms - tonumber(ARGV[1])))
+return redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
 """
 )
 
@@ -84,6 +127,16 @@ class CounterBusy(Exception):
 class RepOutcome:
     counted: bool
     total_reps: int
+
+
+@dataclass(frozen=True)
+class ActiveCount:
+    """A counter with reps no finish has saved yet."""
+
+    user_id: int
+    exercise_type: str
+    total_reps: int
+    last_rep_at: float  # epoch seconds of its last counted rep
 
 
 def rep_interval_ms(exercise_type: str) -> int:
@@ -112,6 +165,13 @@ class RepCounter(ABC):
     def finish_lock(self, *, user_id: int, exercise_type: str) -> AbstractContextManager[None]:
         """Serialize finishes of one user and type across every process (raises `CounterBusy`)."""
 
+    @abstractmethod
+    async def active_counts(self, *, limit: int) -> list[ActiveCount]:
+        """The counters with a total above 0 that have not idled out, most recent rep first, at most `limit`.
+
+        The cost follows the number of active counters, never the size of the keyspace.
+        """
+
 
 def _total(fields: dict[str, int]) -> int:
     counted = sum(value for name, value in fields.items() if name.startswith(COUNTED_PREFIX))
@@ -125,7 +185,9 @@ def _total(fields: dict[str, int]) -> int:
 @dataclass
 class _MemoryState:
     total: int = 0
+    # The debounce window's start; a settle clears it, so it cannot date the last rep.
     last_counted: float | None = None
+    last_rep: float = 0.0
     settled: set[int] = field(default_factory=set)
     touched: float = 0.0
 
@@ -150,7 +212,7 @@ class InMemoryRepCounter(RepCounter):
             state = self._state((user_id, exercise_type), now)
             if state.last_counted is not None and now - state.last_counted < window:
                 return RepOutcome(counted=False, total_reps=state.total)
-            state.last_counted = now
+            state.last_counted = state.last_rep = now
             state.total += 1
             return RepOutcome(counted=True, total_reps=state.total)
 
@@ -176,6 +238,24 @@ class InMemoryRepCounter(RepCounter):
             yield
         finally:
             lock.release()
+
+    async def active_counts(self, *, limit: int) -> list[ActiveCount]:
+        now, wall_now = time.monotonic(), time.time()
+        idle = idle_expiry_ms() / 1000
+        with self._lock:
+            for key in [key for key, state in self._states.items() if now - state.touched > idle]:
+                del self._states[key]  # idled out: the next rep would start it afresh anyway
+            active = [
+                ActiveCount(
+                    user_id=user_id,
+                    exercise_type=exercise_type,
+                    total_reps=state.total,
+                    last_rep_at=wall_now - (now - state.last_rep),
+                )
+                for (user_id, exercise_type), state in self._states.items()
+                if state.total > 0
+            ]
+        return sorted(active, key=lambda count: count.last_rep_at, reverse=True)[:limit]
 
 
 # ---------------------------------------------------------------------------
@@ -231,6 +311,10 @@ class Journal:
             return [key for key, entry in live if entry is not None and (entry.dirty or not dirty_only)]
 
 
+def _decoded(state: dict) -> dict[str, int]:
+    return {(name.decode() if isinstance(name, bytes) else name): int(value) for name, value in state.items()}
+
+
 def _fields(flat: list) -> dict[str, int]:
     return {
         (name.decode() if isinstance(name, bytes) else name): int(value)
@@ -242,6 +326,7 @@ def _fields(flat: list) -> dict[str, int]:
 class _LoopClient:
     connection: redis.asyncio.Redis
     reps: "_ScriptBatcher"
+    index: AsyncScript
     sweeper: asyncio.Task
 
 
@@ -335,6 +420,15 @@ class RedisRepCounter(RepCounter):
         # The hash tag keeps a counter's state, debounce and finish-lock keys in one Redis Cluster slot.
         return f"{self.prefix}:{{{user_id}:{exercise_type}}}:{kind}"
 
+    @property
+    def index_key(self) -> str:
+        # One key for every counter, so outside their hash slots: a Redis Cluster would need one per slot.
+        return f"{self.prefix}:active"
+
+    def _member(self, state_key: str) -> str:
+        """The index member of a state key: `<user>:<type>`, the text inside its hash tag."""
+        return state_key[state_key.index("{") + 1 : state_key.rindex("}")]
+
     def _loop_client(self) -> "_LoopClient":
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
@@ -344,22 +438,33 @@ class RedisRepCounter(RepCounter):
             )
             sweeper = loop.create_task(self._sweep_forever(connection.register_script(MERGE_SCRIPT)))
             reps = _ScriptBatcher(connection, connection.register_script(REP_SCRIPT))
-            client = self._async[loop] = _LoopClient(connection, reps, sweeper)
+            index = connection.register_script(INDEX_SCRIPT)
+            client = self._async[loop] = _LoopClient(connection, reps, index, sweeper)
         return client
 
     async def count_rep(self, *, user_id: int, exercise_type: str) -> RepOutcome:
         key = self.key(user_id, exercise_type)
-        args = [self.process_field, rep_interval_ms(exercise_type), idle_expiry_ms(), *self.journal.pairs(key)]
-        counted, flat = await self._loop_client().reps.run([key, self.key(user_id, exercise_type, "debounce")], args)
+        args = [
+            self.process_field,
+            rep_interval_ms(exercise_type),
+            idle_expiry_ms(),
+            self._member(key),
+            *self.journal.pairs(key),
+        ]
+        keys = [key, self.key(user_id, exercise_type, "debounce"), self.index_key]
+        counted, flat = await self._loop_client().reps.run(keys, args)
         fields = _fields(flat)
         # Journalled before the caller acknowledges the rep: an acknowledged rep is always in here.
         self.journal.observe(key, fields)
         return RepOutcome(counted=bool(counted), total_reps=_total(fields))
 
+    def _merge_args(self, key: str) -> list[str | int]:
+        return [idle_expiry_ms(), self._member(key), *self.journal.pairs(key)]
+
     def _merge(self, key: str, *, also_delete: str | None = None) -> dict[str, int]:
-        keys = [key, also_delete] if also_delete else [key]
+        keys = [key, self.index_key, also_delete] if also_delete else [key, self.index_key]
         try:
-            fields = _fields(self._sync_merge(keys=keys, args=[idle_expiry_ms(), *self.journal.pairs(key)]))
+            fields = _fields(self._sync_merge(keys=keys, args=self._merge_args(key)))
         except redis.RedisError as error:
             raise CounterUnavailable(str(error)) from error
         self.journal.observe(key, fields)
@@ -395,6 +500,26 @@ class RedisRepCounter(RepCounter):
             except redis.RedisError:
                 logger.warning("finish lock %s not released; it expires by itself", lock.name)
 
+    async def active_counts(self, *, limit: int) -> list[ActiveCount]:
+        # Two round trips whatever the number of counters: the index, then every state in one pipeline.
+        client = self._loop_client()
+        try:
+            flat = await client.index(keys=[self.index_key], args=[idle_expiry_ms(), limit])
+            entries = []
+            states = client.connection.pipeline(transaction=False)
+            for member, score in zip(flat[::2], flat[1::2], strict=True):
+                user_id, _, exercise_type = member.decode().partition(":")
+                entries.append((int(user_id), exercise_type, float(score) / 1000))
+                states.hgetall(self.key(int(user_id), exercise_type))
+            totals = [_total(_decoded(state)) for state in await states.execute()]
+        except redis.RedisError as error:
+            raise CounterUnavailable(str(error)) from error
+        return [
+            ActiveCount(user_id=user_id, exercise_type=exercise_type, total_reps=total, last_rep_at=last_rep_at)
+            for (user_id, exercise_type, last_rep_at), total in zip(entries, totals, strict=True)
+            if total > 0
+        ]
+
     async def _sweep_forever(self, merge_script) -> None:
         """Re-seed every journalled counter after Redis lost its data, and retry unconfirmed settles.
 
@@ -409,7 +534,7 @@ class RedisRepCounter(RepCounter):
                 # The marker outlives ten rounds, so only lost data (not a slow round) makes it vanish.
                 previous = await merge_script.registered_client.set(marker, 1, px=int(interval * 10_000), get=True)
                 for key in self.journal.keys(dirty_only=previous is not None):
-                    fields = _fields(await merge_script(keys=[key], args=[idle_expiry_ms(), *self.journal.pairs(key)]))
+                    fields = _fields(await merge_script(keys=[key, self.index_key], args=self._merge_args(key)))
                     self.journal.observe(key, fields)
             except redis.RedisError as error:
                 logger.info("journal sweep skipped, Redis unavailable: %s", error)

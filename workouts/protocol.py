@@ -5,16 +5,20 @@ Server → device, one reply per message (the seed service's shapes):
     `{"event": "rep_update", "status": "success", "type": T, "total_reps": N}`   counted
     `{"event": "rep_ignored", "status": "ignored", "reason": "debounced", "type": T, "total_reps": N}`
     `{"event": "error", "status": "error", "message": "..."}`                      not counted
-Server → staff on `/ws/live`: `live_rep` and `live_finish` below.
+Server → staff on `/ws/live`: `live_snapshot` first, then `live_rep` and `live_finish` below.
 """
 
 import json
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workouts.models import WorkoutSession
+
+if TYPE_CHECKING:
+    from workouts.selectors import LiveCount
 
 DEFAULT_EXERCISE_TYPE = "squat"
 EXERCISE_TYPE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")
@@ -86,6 +90,27 @@ def live_rep(*, user_id: int, username: str, exercise_type: str, total_reps: int
         "username": username,
         "type": exercise_type,
         "total_reps": total_reps,
+    }
+
+
+def live_snapshot(counts: Iterable["LiveCount"]) -> dict[str, Any]:
+    """Every workout in progress, sent once to a staff socket as it opens, before any other event.
+
+    The rows have the fields of `live_rep`, plus when the last rep was counted. Reps already in the
+    snapshot can still arrive afterwards as `rep_update` events with a total not above the row's.
+    """
+    return {
+        "event": "live_snapshot",
+        "counts": [
+            {
+                "user_id": count.user_id,
+                "username": count.username,
+                "type": count.exercise_type,
+                "total_reps": count.total_reps,
+                "last_rep_at": count.last_rep_at.isoformat(),
+            }
+            for count in counts
+        ],
     }
 
 

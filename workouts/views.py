@@ -15,8 +15,8 @@ RECENT_FINISHED = 10
 @staff_page
 @require_GET
 def live_workouts(request: HttpRequest) -> HttpResponse:
-    # Counts in progress live only in the counters, so the page starts with the saved workouts and the
-    # socket fills in everything counted from now on.
+    # Counts in progress live only in the counters: the socket's first message (`live_snapshot`) brings
+    # them, and its events everything counted after it. The page itself starts with the saved workouts.
     recent = workout_session_list(user=request.user).select_related("user__client")[:RECENT_FINISHED]
     return render(request, "workouts/live.html", {"recent": recent})
 

@@ -23,9 +23,11 @@
     finished: root.querySelector("[data-live-finished-count]"),
   };
   const rows = new Map(); // "user_id:type" → <tr>
-  // Reps are published in 50 ms batches and a finish right away, so the last reps of a workout can
-  // arrive after its finish. "user_id:type" → {total, until}: such late reps are not a new workout.
-  const finishedRecently = new Map();
+  // "user_id:type" → {total, until}: until then, a rep event not above `total` is old news. Reps are
+  // published in 50 ms batches and a finish right away, so the last reps of a workout can arrive
+  // after its finish (they are not a new workout); and reps counted just before the socket opened can
+  // arrive after the snapshot that already holds them.
+  const staleUpTo = new Map();
   const LATE_REP_MS = 2000;
   // A count with no rep for this long is shown as idle (a device that never finished), not "working out".
   const IDLE_MS = 2 * 60 * 1000;
@@ -76,27 +78,36 @@
     activeEmpty.hidden = rows.size > 0;
   }
 
-  function onRep(event) {
-    const key = event.user_id + ":" + event.type;
-    const finished = finishedRecently.get(key);
-    if (finished && Date.now() < finished.until && event.total_reps <= finished.total) {
-      return;
-    }
+  function activeRow(key, username, type) {
     let row = rows.get(key);
-    const isNew = !row;
-    if (isNew) {
+    if (!row) {
       row = document.createElement("tr");
       row.dataset.key = key;
       const who = cell("th", "Who", "");
-      who.append(handle(event.username));
+      who.append(handle(username));
       who.scope = "row";
-      row.append(who, cell("td", "Exercise", event.type), cell("td", "Reps", "0", "num live-count"), cell("td", "Last rep", ""));
+      row.append(who, cell("td", "Exercise", type), cell("td", "Reps", "0", "num live-count"), cell("td", "Last rep", ""));
       rows.set(key, row);
       activeBody.prepend(row);
     }
-    row.querySelector(".live-count").textContent = String(event.total_reps);
-    row.dataset.lastRep = String(Date.now());
-    row.lastElementChild.textContent = clock(new Date());
+    return row;
+  }
+
+  function showCount(row, total, lastRep) {
+    row.querySelector(".live-count").textContent = String(total);
+    row.dataset.lastRep = String(lastRep.getTime());
+    row.lastElementChild.textContent = clock(lastRep);
+  }
+
+  function onRep(event) {
+    const key = event.user_id + ":" + event.type;
+    const stale = staleUpTo.get(key);
+    if (stale && Date.now() < stale.until && event.total_reps <= stale.total) {
+      return;
+    }
+    const isNew = !rows.has(key);
+    const row = activeRow(key, event.username, event.type);
+    showCount(row, event.total_reps, new Date());
     row.classList.remove("live-bump");
     void row.offsetWidth; // restart the highlight animation
     row.classList.add("live-bump");
@@ -107,9 +118,29 @@
     }
   }
 
+  // The workouts in progress when the socket opened, oldest rep last. They replace what the page
+  // showed: after a reconnect, finishes and reps of the gap would otherwise be missing.
+  function onSnapshot(event) {
+    const current = new Set();
+    const until = Date.now() + LATE_REP_MS;
+    event.counts.slice().reverse().forEach(function (count) {
+      const key = count.user_id + ":" + count.type;
+      current.add(key);
+      showCount(activeRow(key, count.username, count.type), count.total_reps, new Date(count.last_rep_at));
+      staleUpTo.set(key, { total: count.total_reps, until: until });
+    });
+    rows.forEach(function (row, key) {
+      if (!current.has(key)) {
+        row.remove();
+        rows.delete(key);
+      }
+    });
+    refreshActive();
+  }
+
   function onFinish(event) {
     const key = event.user_id + ":" + event.type;
-    finishedRecently.set(key, { total: event.total_reps, until: Date.now() + LATE_REP_MS });
+    staleUpTo.set(key, { total: event.total_reps, until: Date.now() + LATE_REP_MS });
     const active = rows.get(key);
     if (active) {
       active.remove();
@@ -180,6 +211,8 @@
       }
       if (event.event === "rep_update") {
         onRep(event);
+      } else if (event.event === "live_snapshot") {
+        onSnapshot(event);
       } else if (event.event === "workout_finished") {
         onFinish(event);
       }

@@ -76,6 +76,7 @@ async def test_the_pages_token_opens_the_live_feed_and_receives_counted_reps(tra
     communicator = WebsocketCommunicator(application, f"/ws/live?token={token}")
     connected, _ = await communicator.connect()
     assert connected
+    assert (await communicator.receive_json_from(timeout=3))["event"] == "live_snapshot"
     rep = protocol.live_rep(user_id=7, username="anna", exercise_type="squat", total_reps=12)
     await get_channel_layer().group_send(protocol.LIVE_GROUP, {"type": "live.batch", "events": [rep]})
 

@@ -77,6 +77,7 @@ async def test_staff_watching_one_web_process_see_reps_and_finishes_from_the_oth
         ws_connect(f"{web_1.ws_url}/ws/live?token={tokens(trainer)}") as live,
         ws_connect(f"{web_2.ws_url}/ws/workout?token={tokens(device_user)}") as device,
     ):
+        assert json.loads(await asyncio.wait_for(live.recv(), 5))["event"] == "live_snapshot"
         await send(device, TAP)
         await send(device, TAP)
         seen = [json.loads(await asyncio.wait_for(live.recv(), 5)) for _ in range(2)]

@@ -1,6 +1,6 @@
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -13,6 +13,7 @@ from accounts.tests.factories import TrainerFactory, UserFactory
 from config.asgi import application
 from workouts import protocol
 from workouts.counter import get_rep_counter
+from workouts.services import workout_finish
 from workouts.tests.helpers import free_port, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -209,9 +210,61 @@ async def test_rep_while_the_counter_is_unreachable_gets_an_error_and_the_connec
 # ---------------------------------------------------------------------------
 # /ws/live
 # ---------------------------------------------------------------------------
+async def watch_live(user) -> tuple[WebsocketCommunicator, dict]:
+    """A staff socket on `/ws/live` and the snapshot it gets first."""
+    live = await connect(f"/ws/live?token={token_for(user)}")
+    return live, await live.receive_json_from(timeout=TIMEOUT)
+
+
+async def test_a_new_staff_socket_first_gets_every_workout_in_progress(device_user, settings):
+    settings.REP_MIN_INTERVAL_MS = 0
+    other = await database_sync_to_async(UserFactory)()
+    finished = await database_sync_to_async(UserFactory)()
+    trainer = await database_sync_to_async(TrainerFactory)()
+    started = timezone.now()
+    for user, exercise, reps in [(device_user, "squat", 3), (other, "push_up", 1), (finished, "lunge", 2)]:
+        communicator = await device(user)
+        for _ in range(reps):
+            await send(communicator, {"event": "rep_detected", "type": exercise})
+        await communicator.disconnect()
+    await database_sync_to_async(workout_finish)(user=finished, exercise_type="lunge")
+    await asyncio.sleep(settings.WORKOUT_LIVE_TICK_SECONDS * 4)  # their live events went out to nobody
+
+    live, snapshot = await watch_live(trainer)
+
+    assert snapshot["event"] == "live_snapshot"
+    rows = [{key: value for key, value in row.items() if key != "last_rep_at"} for row in snapshot["counts"]]
+    assert rows == [  # the most recent rep first; the saved workout is not in progress any more
+        {"user_id": other.pk, "username": other.username, "type": "push_up", "total_reps": 1},
+        {"user_id": device_user.pk, "username": device_user.username, "type": "squat", "total_reps": 3},
+    ]
+    for row in snapshot["counts"]:
+        assert started - timedelta(seconds=1) <= datetime.fromisoformat(row["last_rep_at"]) <= timezone.now()
+    # Live events follow as before.
+    communicator = await device(device_user)
+    await send(communicator, REP)
+    assert (await live.receive_json_from(timeout=TIMEOUT))["total_reps"] == 4
+    await communicator.disconnect()
+    await live.disconnect()
+
+
+async def test_a_staff_socket_with_nothing_in_progress_gets_an_empty_snapshot():
+    trainer = await database_sync_to_async(TrainerFactory)()
+    live, snapshot = await watch_live(trainer)
+    assert snapshot == {"event": "live_snapshot", "counts": []}
+    await live.disconnect()
+
+
+async def test_a_staff_socket_is_told_to_come_back_when_the_workouts_in_progress_cannot_be_read(settings):
+    trainer = await database_sync_to_async(TrainerFactory)()
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # the counters' Redis, not the channel layer's
+    live = await connect(f"/ws/live?token={token_for(trainer)}")
+    await assert_closed_with(live, 4503)
+
+
 async def test_staff_see_every_counted_rep_live(device_user):
     trainer = await database_sync_to_async(TrainerFactory)()
-    live = await connect(f"/ws/live?token={token_for(trainer)}")
+    live, _ = await watch_live(trainer)
     communicator = await device(device_user)
     await send(communicator, REP)
     await send(communicator, REP)  # debounced: not a live event
@@ -232,7 +285,7 @@ async def test_staff_socket_rejoins_the_live_group_after_losing_its_membership(s
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.WORKOUT_LIVE_REJOIN_SECONDS = 0.05
     trainer = await database_sync_to_async(TrainerFactory)()
-    live = await connect(f"/ws/live?token={token_for(trainer)}")
+    live, _ = await watch_live(trainer)
     layer = get_channel_layer()
     layer.groups.pop(protocol.LIVE_GROUP)
     await asyncio.sleep(0.3)
@@ -253,7 +306,7 @@ async def test_anonymous_may_not_watch_live():
 
 async def test_live_feed_ignores_what_staff_send():
     trainer = await database_sync_to_async(TrainerFactory)()
-    live = await connect(f"/ws/live?token={token_for(trainer)}")
+    live, _ = await watch_live(trainer)
     await live.send_to(text_data="{not json")
     assert await live.receive_nothing(timeout=0.1)
     await live.disconnect()

@@ -83,6 +83,35 @@ async def test_idle_counter_expires(rep_counter, settings):
     assert await count(rep_counter) == RepOutcome(counted=True, total_reps=1)
 
 
+async def test_active_counts_are_the_unfinished_counters_most_recent_rep_first(rep_counter):
+    started = time.time()
+    await count(rep_counter, 3, user_id=USER)
+    await count(rep_counter, 2, user_id=OTHER_USER, exercise_type="squat")  # debounced: 1
+    await count(rep_counter, 4, user_id=9)
+    rep_counter.settle(user_id=9, exercise_type="tap", workout_id=1, amount=4)  # finished
+
+    active = await rep_counter.active_counts(limit=10)
+
+    assert [(c.user_id, c.exercise_type, c.total_reps) for c in active] == [(OTHER_USER, "squat", 1), (USER, "tap", 3)]
+    assert all(started - 0.5 <= c.last_rep_at <= time.time() + 0.5 for c in active)
+    assert [c.user_id for c in await rep_counter.active_counts(limit=1)] == [OTHER_USER]
+
+
+async def test_a_rep_after_a_finish_makes_the_counter_active_again(rep_counter):
+    await count(rep_counter, 2)
+    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=2)
+    assert await rep_counter.active_counts(limit=10) == []
+    await count(rep_counter)
+    assert [c.total_reps for c in await rep_counter.active_counts(limit=10)] == [1]
+
+
+async def test_idle_counters_are_not_active(rep_counter, settings):
+    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 0.2
+    await count(rep_counter, 3)
+    await asyncio.sleep(0.3)
+    assert await rep_counter.active_counts(limit=10) == []
+
+
 def test_second_finish_waits_for_the_first_and_gives_up_busy(rep_counter, settings):
     settings.WORKOUT_FINISH_LOCK_WAIT_SECONDS = 0.1
     with rep_counter.finish_lock(user_id=USER, exercise_type="squat"):
@@ -104,6 +133,20 @@ async def test_two_processes_share_the_debounce_and_the_total(settings, counter_
     assert await count(second, exercise_type="squat") == RepOutcome(False, 1)
     assert await count(second, 2) == RepOutcome(True, 2)
     assert await count(first) == RepOutcome(True, 3)
+
+
+@pytest.mark.redis
+async def test_the_index_of_active_counters_holds_only_unfinished_ones(settings, counter_namespace):
+    counter = RedisRepCounter(settings.REDIS_URL, prefix=counter_namespace)
+    for user_id in range(100, 110):
+        await count(counter, 2, user_id=user_id)
+    for user_id in range(100, 108):
+        counter.settle(user_id=user_id, exercise_type="tap", workout_id=user_id, amount=2)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    # Finished counters leave the index: reading it costs what is in progress, not what ever was.
+    assert sorted(client.zrange(counter.index_key, 0, -1)) == [b"108:tap", b"109:tap"]
+    client.close()
+    assert {c.user_id for c in await counter.active_counts(limit=10)} == {108, 109}
 
 
 @pytest.mark.redis
@@ -158,6 +201,7 @@ async def test_acknowledged_reps_of_every_process_survive_a_redis_restart(counte
         await count(second, 2)
         finisher.settle(user_id=USER, exercise_type="tap", workout_id=10, amount=4)
         await count(first, 1)  # acknowledged total: 3 + 2 - 4 + 1 = 2
+        await count(first, 2, user_id=OTHER_USER)  # a workout nobody touches after the restart
 
         server.restart()
         assert redis.Redis.from_url(server.url).dbsize() == 0
@@ -166,6 +210,12 @@ async def test_acknowledged_reps_of_every_process_survive_a_redis_restart(counte
         # Each process's sweeper re-seeds what it journalled; the finisher's settle comes back too.
         await eventually(lambda: finisher.total(user_id=USER, exercise_type="tap") == 3)
         assert await count(first) == RepOutcome(True, 4)
+        # The index of active counters comes back with them, the untouched one too (the sweepers).
+        index = redis.Redis.from_url(server.url)
+        await eventually(lambda: index.zscore(first.index_key, f"{OTHER_USER}:tap") is not None)
+        index.close()
+        active = await finisher.active_counts(limit=10)
+        assert {(c.user_id, c.total_reps) for c in active} == {(USER, 4), (OTHER_USER, 2)}
 
 
 @pytest.mark.redis  # a private redis-server besides the suite's

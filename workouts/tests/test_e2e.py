@@ -124,26 +124,34 @@ async def test_server_refuses_a_foreign_browser_origin_and_a_missing_token(serve
         assert anonymous.close_code == 4401
 
 
-async def test_staff_on_one_server_see_reps_and_finishes_from_the_other(servers, device_user):
+async def test_staff_on_one_server_see_workouts_in_progress_reps_and_finishes_from_the_other(servers, device_user):
     a, b, *_ = servers
     trainer = await database_sync_to_async(TrainerFactory)()
-    async with device(a, trainer, "/ws/live") as live, device(b, device_user) as on_b:
-        await send(on_b, TAP)
-        rep = json.loads(await asyncio.wait_for(live.recv(), 5))
-        assert rep == {
-            "event": "rep_update",
-            "user_id": device_user.pk,
-            "username": device_user.username,
-            "type": "tap",
-            "total_reps": 1,
-        }
-        workout_id = (await finish(b, device_user)).json()["workout_id"]
-        finished = json.loads(await asyncio.wait_for(live.recv(), 5))
-        assert (finished["event"], finished["workout_id"], finished["total_reps"]) == (
-            "workout_finished",
-            workout_id,
-            1,
-        )
+    async with device(b, device_user) as on_b:
+        await send(on_b, TAP)  # before anyone watches
+        await asyncio.sleep(0.2)  # its live event went out to nobody
+        async with device(a, trainer, "/ws/live") as live:
+            snapshot = json.loads(await asyncio.wait_for(live.recv(), 5))
+            assert snapshot["event"] == "live_snapshot"
+            assert [(row["user_id"], row["type"], row["total_reps"]) for row in snapshot["counts"]] == [
+                (device_user.pk, "tap", 1)
+            ]
+            await send(on_b, TAP)
+            rep = json.loads(await asyncio.wait_for(live.recv(), 5))
+            assert rep == {
+                "event": "rep_update",
+                "user_id": device_user.pk,
+                "username": device_user.username,
+                "type": "tap",
+                "total_reps": 2,
+            }
+            workout_id = (await finish(b, device_user)).json()["workout_id"]
+            finished = json.loads(await asyncio.wait_for(live.recv(), 5))
+            assert (finished["event"], finished["workout_id"], finished["total_reps"]) == (
+                "workout_finished",
+                workout_id,
+                2,
+            )
 
 
 async def test_reps_in_flight_during_finishes_are_neither_lost_nor_saved_twice(servers, device_user):
