@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install migrate keys lock clean chromium screenshots audit bench
+.PHONY: run test lint format install migrate keys lock clean chromium screenshots screenshots-admin audit bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ chromium:
 # Every dashboard page at desktop and phone width, into docs/screenshots/ (a throwaway demo database).
 screenshots: install chromium
 	$(BIN)/python scripts/screenshots.py
+
+# Only the admin's pages (docs/screenshots/admin-*.png).
+screenshots-admin: install chromium
+	$(BIN)/python scripts/screenshots.py --admin
 
 # Known vulnerabilities in the pinned dependencies (pip-audit; says so plainly when PyPI is unreachable).
 audit: install

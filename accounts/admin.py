@@ -7,6 +7,8 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from accounts.models import TelegramChallenge, User
@@ -19,6 +21,7 @@ from accounts.services import (
     user_soft_delete,
 )
 from accounts.views import throttle_sign_in
+from core.admin import ClubAdmin, ClubAdminMixin
 
 
 class AdminLoginForm(AdminAuthenticationForm):
@@ -69,6 +72,15 @@ class PasswordChangeForm(AdminPasswordChangeForm):
         return user
 
 
+def user_label(user: User) -> str:
+    """A user as staff recognise one in a picker: a member by name, anyone by username.
+
+    Reads `user.client`: query users with select_related("client").
+    """
+    client = getattr(user, "client", None)
+    return f"{client.full_name} · @{user.username}" if client is not None else user.username
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = "account"
     parameter_name = "account"
@@ -85,21 +97,25 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
     """Users are never hard-deleted here: "delete" soft-deletes, so their history stays."""
 
     form = UserEditForm
     add_form = UserCreationForm
     change_password_form = PasswordChangeForm
-    list_display = ("username", "email", "role", "telegram_id", "created_at", "last_login", "is_active")
+    list_display = ("username", "name", "email", "role", "telegram", "last_seen", "is_active")
     list_filter = ("role", DeletedFilter, "is_superuser")
+    list_select_related = ("client",)
     search_fields = ("username", "email", "client__first_name", "client__last_name", "client__phone_number")
+    search_help_text = "Search by username, email, or a member's name or phone number."
     ordering = ("username",)
-    readonly_fields = ("created_at", "last_login", "deleted_at")
+    readonly_fields = ("member_profile", "created_at", "last_login", "deleted_at")
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        (None, {"fields": ("username", "password", "member_profile")}),
         ("Contact", {"fields": ("email", "telegram_id")}),
-        ("Access", {"fields": ("role", "is_superuser", "groups", "user_permissions")}),
+        ("Access", {"fields": ("role", "is_superuser")}),
+        # The role decides what an account may do; groups and single permissions are for exceptions.
+        ("Extra permissions", {"classes": ("collapse",), "fields": ("groups", "user_permissions")}),
         ("History", {"fields": ("created_at", "last_login", "deleted_at")}),
     )
     add_fieldsets = (
@@ -111,6 +127,14 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+    field_labels = {"telegram_id": "Telegram id", "is_superuser": "Superuser"}
+    help_texts = {
+        "role": "Client: the club app and the API, about themselves. Trainer: the dashboards. "
+        "Admin: the dashboards and this admin.",
+        "is_superuser": "Every permission without assigning them; Admins only.",
+        "groups": "Rarely needed: the role decides what the account may do.",
+        "user_permissions": "Rarely needed: the role decides what the account may do.",
+    }
     actions = ["soft_delete_users", "restore_users"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -120,9 +144,37 @@ class UserAdmin(DjangoUserAdmin):
             return (*readonly, "role", "is_superuser")
         return readonly
 
+    def get_queryset(self, request):
+        # The client's name labels a user in lists and in other pages' user pickers (autocomplete_label).
+        return super().get_queryset(request).select_related("client")
+
+    def autocomplete_label(self, user: User) -> str:
+        return user_label(user)
+
     @admin.display(boolean=True, description="active")
     def is_active(self, user: User) -> bool:
         return user.is_active
+
+    @admin.display(description="member profile")
+    def member_profile(self, user: User) -> str:
+        client = getattr(user, "client", None)
+        if client is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:club_client_change", args=[client.pk]), client)
+
+    @admin.display(description="name", ordering="client__last_name")
+    def name(self, user: User) -> str:
+        client = getattr(user, "client", None)
+        return client.full_name if client is not None else "—"
+
+    @admin.display(description="Telegram", ordering="telegram_id")
+    def telegram(self, user: User) -> str:
+        # A word rather than Django's red cross: most accounts have no Telegram, and that is no fault.
+        return "linked" if user.telegram_id is not None else "—"
+
+    @admin.display(description="last sign-in", ordering="last_login")
+    def last_seen(self, user: User) -> str:
+        return formats.date_format(timezone.localtime(user.last_login)) if user.last_login else "never"
 
     def get_deleted_objects(self, objs, request):
         # Nothing cascades: the confirmation page lists only the users being deactivated.
@@ -187,7 +239,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(TelegramChallenge)
-class TelegramChallengeAdmin(admin.ModelAdmin):
+class TelegramChallengeAdmin(ClubAdmin):
     """Pending and past Telegram confirmations, for support; the secrets themselves are never stored."""
 
     list_display = ("user", "purpose", "created_at", "expires_at", "confirmed_at", "used_at")
@@ -195,6 +247,9 @@ class TelegramChallengeAdmin(admin.ModelAdmin):
     search_fields = ("user__username",)
     fields = ("user", "purpose", "created_at", "expires_at", "confirmed_at", "used_at")
     list_select_related = ("user",)
+    empty_message = (
+        "A confirmation appears when a Telegram-linked account signs in with its password, or links Telegram."
+    )
 
     def has_add_permission(self, request):
         return False

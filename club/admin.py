@@ -4,34 +4,62 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from club.models import DEFAULT_MEMBERSHIP_ID, Client, ClientStatus, Membership, Payment
+from club.models import DEFAULT_MEMBERSHIP_ID, Client, ClientStatus, Membership, Payment, PaymentStatus
 from club.services import MEMBERSHIP_DAYS_PER_PAYMENT, client_update
-from core.admin import CheckedDeleteAdmin
+from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, pill
 from reports.models import ReportFormat, ReportKind
 from reports.services import report_request
 
 # The period of the progress report the client admin's action asks for.
 PROGRESS_REPORT_DAYS = 30
+# A membership that runs out within this many days is flagged in the client list.
+EXPIRY_WARNING_DAYS = 7
+
+STATUS_TONES = {ClientStatus.ACTIVE: "ok", ClientStatus.ON_HOLD: "soon", ClientStatus.INACTIVE: "quiet"}
+PAYMENT_TONES = {
+    PaymentStatus.PAID: "ok",
+    PaymentStatus.PENDING: "soon",
+    PaymentStatus.FAILED: "lapsed",
+    PaymentStatus.EXPIRED: "quiet",
+    PaymentStatus.CANCELLED: "quiet",
+}
+EXTEND_ACTION = f"Extend membership by {MEMBERSHIP_DAYS_PER_PAYMENT} days (paid at the desk)"
 
 
 @admin.register(Membership)
 class MembershipAdmin(CheckedDeleteAdmin):
-    list_display = ("__str__", "access_level", "price", "client_count", "description")
+    list_display = ("name", "description", "client_count")
     list_filter = ("access_level",)
     search_fields = ("description", "access_level")
+    search_help_text = "Search by access level or what the membership includes."
     ordering = ("price", "id")
+    fields = ("access_level", "price", "description")
+    empty_message = "Add the memberships members can buy: an access level and a price for 30 days."
+    help_texts = {
+        "access_level": "What the member may use. Members and trainers see it in the club app and the dashboards.",
+        "price": f"Price of {MEMBERSHIP_DAYS_PER_PAYMENT} days, in the club's currency. 0 makes it free: "
+        "there is nothing to pay for it.",
+        "description": "What it includes, in words members understand: the club app shows it.",
+    }
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(client_count=Count("clients"))
 
+    @admin.display(description="membership", ordering="price")
+    def name(self, membership: Membership) -> str:
+        if membership.pk == DEFAULT_MEMBERSHIP_ID:
+            return format_html("{} {}", membership, pill("default", "quiet"))
+        return str(membership)
+
     @admin.display(description="clients", ordering="client_count")
     def client_count(self, membership: Membership) -> str:
         url = reverse("admin:club_client_changelist") + f"?membership__id__exact={membership.pk}"
-        return format_html('<a href="{}">{}</a>', url, membership.client_count)
+        count = membership.client_count
+        return format_html('<a href="{}">{}</a>', url, ngettext("%d client", "%d clients", count) % count)
 
     def has_delete_permission(self, request, obj=None):
         # Clients of a deleted membership move to the default one, so it has to stay.
@@ -40,33 +68,66 @@ class MembershipAdmin(CheckedDeleteAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class PaymentInline(admin.TabularInline):
+class PaidUntilFilter(admin.SimpleListFilter):
+    """Who to call: memberships that ran out or are about to."""
+
+    title = "membership end"
+    parameter_name = "paid_until"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("lapsed", "Lapsed"),
+            ("week", f"Within {EXPIRY_WARNING_DAYS} days"),
+            ("month", "Within 30 days"),
+            ("none", "No paid days"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        match self.value():
+            case "lapsed":
+                return queryset.filter(expiration_date__lt=today)
+            case "week":
+                return queryset.filter(
+                    expiration_date__range=(today, today + datetime.timedelta(days=EXPIRY_WARNING_DAYS))
+                )
+            case "month":
+                return queryset.filter(expiration_date__range=(today, today + datetime.timedelta(days=30)))
+            case "none":
+                return queryset.filter(expiration_date__isnull=True)
+        return queryset
+
+
+class PaymentInline(ClubAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ("membership", "amount", "status", "created_at", "paid_at")
+    fields = ("payment_link", "membership", "amount", "status_label", "paid_at")
     readonly_fields = fields
     can_delete = False
-    show_change_link = True
+    verbose_name_plural = "payments (newest first)"
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="created")
+    def payment_link(self, payment: Payment) -> str:
+        url = reverse("admin:club_payment_change", args=[payment.pk])
+        return format_html('<a href="{}">{}</a>', url, formats.localize(timezone.localtime(payment.created_at)))
+
+    @admin.display(description="status")
+    def status_label(self, payment: Payment) -> str:
+        return pill(payment.get_status_display(), PAYMENT_TONES.get(payment.status, "quiet"))
+
 
 @admin.register(Client)
 class ClientAdmin(CheckedDeleteAdmin):
-    # No username column: it is searchable, and the list has to fit beside the admin's sidebar and filters.
-    list_display = (
-        "full_name",
-        "phone_number",
-        "membership",
-        "status",
-        "expiration_date",
-        "trainer",
-    )
+    # The columns a front desk scans; the username, email and body data are on the client's page.
+    list_display = ("full_name", "phone_number", "membership", "status_label", "paid_until", "trainer")
     list_display_links = ("full_name",)
-    list_filter = ("status", "membership__access_level", "gender", "trainer")
+    list_filter = ("status", PaidUntilFilter, "membership__access_level", "trainer", "gender")
     list_select_related = ("user", "membership", "trainer")
     search_fields = ("first_name", "last_name", "phone_number", "user__username", "user__email")
+    search_help_text = "Search by first or last name, phone number, username or email."
     autocomplete_fields = ("user", "membership", "trainer")
     readonly_fields = ("created_at", "updated_at", "related_links")
     date_hierarchy = "expiration_date"
@@ -79,6 +140,27 @@ class ClientAdmin(CheckedDeleteAdmin):
         ("History", {"fields": ("related_links", "created_at", "updated_at")}),
     )
     actions = ["deactivate_clients", "extend_memberships", "request_progress_reports"]
+    empty_message = (
+        "Members sign up in the club app, or a trainer adds them on the dashboard's “New client” page "
+        "(account and profile at once). Here, add a profile to an existing user account."
+    )
+    field_labels = {
+        "expiration_date": "Paid until",
+        "weight_kg": "Weight (kg)",
+        "height_cm": "Height (cm)",
+        "phone_number": "Phone",
+    }
+    help_texts = {
+        "user": "The member's sign-in account, a user with the Client role. "
+        "Search by username or email; create the account first under Users.",
+        "phone_number": "Digits, spaces, brackets or dashes, e.g. +7 912 345 67 89.",
+        "membership": "What the member is on. A paid payment switches it to the membership paid for.",
+        "status": "Active: may train. On hold: paused; the nightly check leaves it alone. "
+        "Inactive: left the club, or an active membership passed its last paid day (set every night).",
+        "expiration_date": "Last day the membership is paid for. For a payment at the desk, select the client "
+        f"in the list and run “{EXTEND_ACTION}”.",
+        "trainer": "The trainer who looks after this member.",
+    }
 
     def get_view_on_site_url(self, obj=None):
         # "View on site" opens the trainers' page of the client: its charts, plans and sessions.
@@ -87,6 +169,26 @@ class ClientAdmin(CheckedDeleteAdmin):
     @admin.display(description="name", ordering="last_name")
     def full_name(self, client: Client) -> str:
         return client.full_name
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, client: Client) -> str:
+        return pill(client.get_status_display(), STATUS_TONES.get(client.status, "quiet"))
+
+    @admin.display(description="paid until", ordering="expiration_date")
+    def paid_until(self, client: Client) -> str:
+        if client.expiration_date is None:
+            return "—"
+        shown = formats.date_format(client.expiration_date)
+        if client.status == ClientStatus.INACTIVE:
+            return shown  # nobody to remind: the member has left or already lapsed
+        days_left = (client.expiration_date - timezone.localdate()).days
+        if days_left < 0:
+            return pill(f"{shown} · lapsed", "lapsed")
+        if days_left == 0:
+            return pill(f"{shown} · last day", "soon")
+        if days_left <= EXPIRY_WARNING_DAYS:
+            return pill(f"{shown} · {ngettext('%d day left', '%d days left', days_left) % days_left}", "soon")
+        return shown
 
     @admin.display(description="related")
     def related_links(self, client: Client) -> str:
@@ -112,7 +214,7 @@ class ClientAdmin(CheckedDeleteAdmin):
             request, ngettext("%d client deactivated.", "%d clients deactivated.", count) % count, messages.SUCCESS
         )
 
-    @admin.action(description=f"Extend membership by {MEMBERSHIP_DAYS_PER_PAYMENT} days (paid at the desk)")
+    @admin.action(description=EXTEND_ACTION)
     def extend_memberships(self, request, queryset) -> None:
         # As a paid payment would: from the later of today and the current last day, and active again.
         today = timezone.localdate()
@@ -159,21 +261,56 @@ class ClientAdmin(CheckedDeleteAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    list_display = ("id", "client_link", "membership", "amount", "status", "created_at", "paid_at")
+class PaymentAdmin(ClubAdmin):
+    list_display = ("created", "client_link", "membership_level", "amount", "status_label", "paid_at")
+    list_display_links = ("created",)
     list_filter = ("status", "membership__access_level")
     list_select_related = ("client", "membership")
     search_fields = ("client__first_name", "client__last_name", "provider_reference")
+    search_help_text = "Search by the client's first or last name, or the payment provider's reference."
     autocomplete_fields = ("client", "membership")
-    readonly_fields = ("created_at", "updated_at", "paid_at", "provider_reference", "pay_url")
+    readonly_fields = ("created_at", "updated_at", "paid_at", "provider_reference", "pay_link")
     date_hierarchy = "created_at"
+    fieldsets = (
+        (None, {"fields": ("client", "membership", "amount", "status")}),
+        ("Payment provider", {"fields": ("provider_reference", "pay_link")}),
+        ("History", {"fields": ("created_at", "paid_at", "updated_at")}),
+    )
+    empty_message = (
+        "Payments appear when a member pays for a membership in the club app; the payment provider reports "
+        "whether it went through."
+    )
+    help_texts = {
+        "membership": "The membership paid for: a paid payment moves the member onto it.",
+        "amount": "Taken from the membership's price when the payment is created in the app.",
+        "status": "Set by the payment provider. Changing it here only records it: marking a payment Paid here "
+        f"does not extend the membership. For a payment at the desk use “{EXTEND_ACTION}” in the client list.",
+    }
 
     def has_delete_permission(self, request, obj=None):
         # Payments are the club's financial record: cancel them, never delete them.
         return False
+
+    @admin.display(description="pay link")
+    def pay_link(self, payment: Payment) -> str:
+        if not payment.pay_url:
+            return "—"
+        return format_html('<a href="{}" rel="noreferrer">{}</a>', payment.pay_url, payment.pay_url)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, payment: Payment):
+        return payment.created_at
 
     @admin.display(description="client", ordering="client__last_name")
     def client_link(self, payment: Payment) -> str:
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:club_client_change", args=[payment.client_id]), payment.client
         )
+
+    @admin.display(description="membership", ordering="membership__price")
+    def membership_level(self, payment: Payment) -> str:
+        return payment.membership.get_access_level_display() or "Membership"
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, payment: Payment) -> str:
+        return pill(payment.get_status_display(), PAYMENT_TONES.get(payment.status, "quiet"))

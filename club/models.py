@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Now
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from core.models import choices_check, range_check
 
@@ -54,8 +54,9 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
+        # What staff pick it by: "Premium · 49.00/month" (a payment buys MEMBERSHIP_DAYS_PER_PAYMENT days).
         level = self.get_access_level_display() if self.access_level else "Membership"
-        return f"{level} #{self.pk} ({self.price})"
+        return f"{level} · {self.price}/month" if self.price else f"{level} · free"
 
 
 phone_validator = RegexValidator(
@@ -153,4 +154,5 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["status", "paid_at"], name="payments_status_paid_idx")]
 
     def __str__(self) -> str:
-        return f"Payment #{self.pk} {self.amount} ({self.status})"
+        created = formats.date_format(timezone.localtime(self.created_at)) if self.created_at else "not saved"
+        return f"{self.amount} on {created} · {self.get_status_display()}"

@@ -3,10 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-admin.site.site_header = "Fitness club administration"
-admin.site.site_title = "Fitness club admin"
-admin.site.index_title = "Run the club"
-
 urlpatterns = [
     path("", include("core.urls")),
     path("dashboard/", include("club.urls")),

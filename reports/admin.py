@@ -3,53 +3,88 @@ import datetime
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 
+from core.admin import ClubAdmin, pill
 from reports.models import Report, ReportStatus
 from reports.services import report_request
 
+STATUS_TONES = {ReportStatus.SUCCESS: "ok", ReportStatus.FAILURE: "lapsed"}
+
+
+def flat_items(summary: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """`{"by_type": {"YOGA": 2}}` → `[("by type YOGA", 2)]`: a report's totals as lines to read.
+
+    Like reports.renderers.summary_rows, which is not imported: that module loads matplotlib and
+    reportlab, which the web process has no use for."""
+    items = []
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            items += flat_items(value, f"{prefix}{key} ")
+        else:
+            items.append((f"{prefix}{key}".replace("_", " "), value))
+    return items
+
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "kind",
-        "format",
-        "state",
-        "requested_by_link",
-        "client_link",
-        "created_at",
-        "download_link",
-    )
+class ReportAdmin(ClubAdmin):
+    list_display = ("report", "period", "state", "requested_by_link", "client_link", "requested", "download_link")
+    list_display_links = ("report",)
     list_filter = ("kind", "format", "status", "created_at")
     list_select_related = ("requested_by", "client")
     search_fields = ("id", "requested_by__username", "client__first_name", "client__last_name", "task_id")
+    search_help_text = "Search by report number, who requested it, the client's name, or the Celery task id."
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     fields = (
-        ("kind", "format", "status", "progress"),
-        "parameters",
-        ("requested_by", "client"),
-        "summary",
-        ("file", "download_link"),
+        ("kind", "format"),
+        "state",
+        "period",
+        ("requested_by_link", "client_link"),
+        "summary_table",
+        "file_download",
         "error",
         "task_id",
         ("created_at", "started_at", "finished_at"),
     )
     readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
     actions = ["request_again"]
+    empty_message = (
+        "Trainers and staff request reports on the dashboard's Reports page, or for clients with the client "
+        "list's “Request a progress report”; the daily schedule adds its own."
+    )
+
+    @admin.display(description="report", ordering="kind")
+    def report(self, report: Report) -> str:
+        return f"{report.get_kind_display()} #{report.pk}"
+
+    @admin.display(description="requested", ordering="created_at")
+    def requested(self, report: Report) -> str:
+        return formats.date_format(timezone.localtime(report.created_at))
+
+    @admin.display(description="period")
+    def period(self, report: Report) -> str:
+        return report.period or "—"
 
     @admin.display(description="status", ordering="status")
     def state(self, report: Report) -> str:
         # One column for both, so the list fits beside the admin's sidebar and filters.
+        text = report.get_status_display()
         if report.status in (ReportStatus.PENDING, ReportStatus.STARTED):
-            return f"{report.get_status_display()} · {report.progress}%"
-        return report.get_status_display()
+            text = f"{text} · {report.progress}%"
+        return pill(text, STATUS_TONES.get(report.status, "soon"))
+
+    @admin.display(description="summary")
+    def summary_table(self, report: Report) -> str:
+        if not report.summary:
+            return "—"
+        return format_html_join("", '<div><span class="muted">{}:</span> {}</div>', flat_items(report.summary))
 
     @admin.display(description="requested by", ordering="requested_by__username")
     def requested_by_link(self, report: Report) -> str:
         if report.requested_by_id is None:
-            return "the daily schedule"
+            return format_html('<span class="muted">{}</span>', "daily schedule")
         url = reverse("admin:accounts_user_change", args=[report.requested_by_id])
         return format_html('<a href="{}">{}</a>', url, report.requested_by)
 
@@ -63,9 +98,23 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description="file")
     def download_link(self, report: Report) -> str:
+        # The link is named by the format: the list has no room for a format column beside the filters.
+        label = report.format.upper()
         if report.status != ReportStatus.SUCCESS or not report.file:
-            return "—"
-        return format_html('<a href="{}">Download</a>', reverse("reports:report-download", args=[report.pk]))
+            return format_html('<span class="muted" title="Not available">{}</span>', label)
+        url = reverse("reports:report-download", args=[report.pk])
+        return format_html('<a href="{}" title="Download the {}">{}</a>', url, report.get_format_display(), label)
+
+    @admin.display(description="file")
+    def file_download(self, report: Report) -> str:
+        # Through the dashboard's download view (it checks who may read it), not the storage's own URL.
+        if report.status != ReportStatus.SUCCESS or not report.file:
+            return "Not available: the report has not succeeded, or its file was purged."
+        url = reverse("reports:report-download", args=[report.pk])
+        name = report.file.name.rsplit("/", 1)[-1]
+        return format_html(
+            '<a href="{}">Download the {}</a> <span class="muted">{}</span>', url, report.get_format_display(), name
+        )
 
     def get_view_on_site_url(self, obj=None):
         # The trainers' report page: its progress bar, summary and download.
@@ -93,4 +142,11 @@ class ReportAdmin(admin.ModelAdmin):
             except ValidationError as error:
                 self.message_user(request, f"Report #{report.pk}: {' '.join(error.messages)}", messages.ERROR)
             else:
-                self.message_user(request, f"Report #{report.pk} requested again as #{again.pk}.", messages.SUCCESS)
+                url = reverse("reports:report-detail", args=[again.pk])
+                self.message_user(
+                    request,
+                    format_html(
+                        'Report #{} requested again as #{}: <a href="{}">follow it</a>.', report.pk, again.pk, url
+                    ),
+                    messages.SUCCESS,
+                )

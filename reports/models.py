@@ -1,7 +1,9 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from club.models import Client
 from core.models import choices_check, range_check
@@ -25,6 +27,21 @@ class ReportStatus(models.TextChoices):
     STARTED = "STARTED", "Started"
     SUCCESS = "SUCCESS", "Success"
     FAILURE = "FAILURE", "Failure"
+
+
+def period_text(date_from: str, date_to: str) -> str:
+    """An inclusive period of ISO dates as people write it: "1–30 Nov 2026", "25 Oct – 23 Nov 2026"."""
+    try:
+        start, end = datetime.date.fromisoformat(date_from), datetime.date.fromisoformat(date_to)
+    except (TypeError, ValueError):
+        return " – ".join(str(value) for value in (date_from, date_to) if value)
+    if start == end:
+        return dateformat.format(end, "j M Y")
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{dateformat.format(end, 'j M Y')}"
+    if start.year == end.year:
+        return f"{dateformat.format(start, 'j M')} – {dateformat.format(end, 'j M Y')}"
+    return f"{dateformat.format(start, 'j M Y')} – {dateformat.format(end, 'j M Y')}"
 
 
 def report_upload_to(report: "Report", filename: str) -> str:
@@ -78,7 +95,12 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.format}) #{self.pk}"
+        # "Client progress #12 of Anna Berg · 25 Oct – 23 Nov 2026": the number is the one the
+        # trainers' report pages show. A client progress report reads its client.
+        name = f"{self.get_kind_display()} #{self.pk}" if self.pk else self.get_kind_display()
+        if self.client_id:
+            name = f"{name} of {self.client}"
+        return f"{name} · {self.period}" if self.date_from else name
 
     @property
     def date_from(self) -> str:
@@ -87,3 +109,7 @@ class Report(models.Model):
     @property
     def date_to(self) -> str:
         return self.parameters.get("date_to", "")
+
+    @property
+    def period(self) -> str:
+        return period_text(self.date_from, self.date_to)

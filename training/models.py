@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from club.models import Client
 from core.models import choices_check, range_check
@@ -98,7 +98,12 @@ class Training(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        # Titles repeat across clients ("Leg day"): whose and when tell them apart in pickers.
+        # Reads the client: list it with select_related("client").
+        parts = [self.title, str(self.client)]
+        if self.date:
+            parts.append(formats.date_format(self.date))
+        return " · ".join(parts)
 
 
 class TrainingExercise(models.Model):
@@ -175,4 +180,4 @@ class TrainingPlanTraining(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.training_plan} – {self.training}"
+        return f"{self.training} in {self.training_plan}"

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Role, User
-from club.models import Client
+from club.models import Client, Payment, PaymentStatus
 from training.models import Exercise, Training, TrainingExercise, TrainingPlan
 from workouts.models import WorkoutSession
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def club_size() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (User, Client, Exercise, Training, TrainingExercise, TrainingPlan, WorkoutSession)
+        for model in (User, Client, Exercise, Training, TrainingExercise, TrainingPlan, WorkoutSession, Payment)
     }
 
 
@@ -28,6 +28,9 @@ def test_seed_demo_builds_a_club_with_staff_members_and_history(capsys):
     assert TrainingExercise.objects.filter(order_in_training=1).count() == 12
     assert TrainingPlan.objects.filter(trainings__isnull=False).distinct().count() == 6
     assert WorkoutSession.objects.count() >= 6
+    # Every member has payments: the admin's payments list and the revenue report have something to show.
+    assert set(Payment.objects.values_list("client", flat=True)) == set(Client.objects.values_list("pk", flat=True))
+    assert Payment.objects.filter(status=PaymentStatus.PAID, paid_at__isnull=False).exists()
     assert "admin / admin-demo-pass" in capsys.readouterr().out
 
 

@@ -27,7 +27,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "core.apps.ClubAdminConfig",  # django.contrib.admin with the club's AdminSite (core/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -99,6 +99,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates read "3 Nov 2026" in the admin, as on the trainers' pages (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = "config.formats"
 
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 

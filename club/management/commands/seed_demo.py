@@ -17,7 +17,16 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import Role, User
-from club.models import DEFAULT_MEMBERSHIP_ID, AccessLevel, Client, ClientStatus, Gender, Membership
+from club.models import (
+    DEFAULT_MEMBERSHIP_ID,
+    AccessLevel,
+    Client,
+    ClientStatus,
+    Gender,
+    Membership,
+    Payment,
+    PaymentStatus,
+)
 from training.models import (
     Complexity,
     Exercise,
@@ -149,6 +158,7 @@ class Command(BaseCommand):
                     TrainingPlan,
                     TrainingPlanTraining,
                     WorkoutSession,
+                    Payment,
                 ):
                     cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
 
@@ -275,6 +285,9 @@ class Command(BaseCommand):
             ],
             batch_size=BATCH,
         )
+        Payment.objects.bulk_create(
+            [payment for member in members for payment in self.payments(member, rng)], batch_size=BATCH
+        )
         WorkoutSession.objects.bulk_create(
             [
                 WorkoutSession(
@@ -289,3 +302,24 @@ class Command(BaseCommand):
             ],
             batch_size=BATCH,
         )
+
+    def payments(self, member: Client, rng: random.Random) -> list[Payment]:
+        """A member's last months of membership payments: mostly paid, now and then pending or failed."""
+        now = timezone.now()
+        payments = []
+        for months_ago in range(rng.randint(1, 4)):
+            created = now - datetime.timedelta(days=30 * months_ago + rng.randint(0, 20), minutes=rng.randint(0, 600))
+            status = PaymentStatus.PAID if months_ago else rng.choices(list(PaymentStatus), [10, 80, 4, 3, 3])[0]
+            payments.append(
+                Payment(
+                    client=member,
+                    membership=member.membership,
+                    amount=member.membership.price,
+                    status=status,
+                    created_at=created,
+                    paid_at=created + datetime.timedelta(minutes=rng.randint(1, 30))
+                    if status == PaymentStatus.PAID
+                    else None,
+                )
+            )
+        return payments
