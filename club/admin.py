@@ -269,10 +269,19 @@ class PaymentAdmin(ClubAdmin):
     search_fields = ("client__first_name", "client__last_name", "provider_reference")
     search_help_text = "Search by the client's first or last name, or the payment provider's reference."
     autocomplete_fields = ("client", "membership")
-    readonly_fields = ("created_at", "updated_at", "paid_at", "provider_reference", "pay_link")
+    # The status belongs to the provider's events (club.services.payment_apply_event), which also move
+    # the membership: a status typed in here would record money the membership never saw.
+    readonly_fields = ("status", "created_at", "updated_at", "paid_at", "provider_reference", "pay_link")
     date_hierarchy = "created_at"
     fieldsets = (
-        (None, {"fields": ("client", "membership", "amount", "status")}),
+        (
+            None,
+            {
+                "fields": ("client", "membership", "amount", "status"),
+                "description": "The status comes from the payment provider's events, which also extend the "
+                f"membership once it is paid. For a payment at the desk use “{EXTEND_ACTION}” in the client list.",
+            },
+        ),
         ("Payment provider", {"fields": ("provider_reference", "pay_link")}),
         ("History", {"fields": ("created_at", "paid_at", "updated_at")}),
     )
@@ -283,8 +292,6 @@ class PaymentAdmin(ClubAdmin):
     help_texts = {
         "membership": "The membership paid for: a paid payment moves the member onto it.",
         "amount": "Taken from the membership's price when the payment is created in the app.",
-        "status": "Set by the payment provider. Changing it here only records it: marking a payment Paid here "
-        f"does not extend the membership. For a payment at the desk use “{EXTEND_ACTION}” in the client list.",
     }
 
     def has_delete_permission(self, request, obj=None):

@@ -195,12 +195,19 @@ def test_the_payment_list_shows_client_membership_amount_and_status(staff):
     assert 'class="pill pill-lapsed">Failed<' in html
 
 
-def test_the_payment_form_says_a_status_changed_here_extends_nothing(staff):
-    payment = PaymentFactory()
+def test_staff_cannot_mark_a_payment_paid_in_the_form_only_the_provider_or_the_desk_action_can(staff):
+    payment = PaymentFactory(status=PaymentStatus.PENDING)
+    url = reverse("admin:club_payment_change", args=[payment.pk])
 
-    body = text(page(staff, "admin:club_payment_change", payment.pk))
+    staff.post(
+        url, {"client": payment.client_id, "membership": payment.membership_id, "amount": "1.00", "status": "PAID"}
+    )
 
-    assert "marking a payment Paid here does not extend the membership" in body
+    html = page(staff, "admin:club_payment_change", payment.pk)
+    assert 'name="status"' not in html
+    assert "For a payment at the desk use" in text(html)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
 
 
 def test_the_user_list_names_members_and_says_who_never_signed_in(staff, client_user):
