@@ -81,6 +81,17 @@ def user_label(user: User) -> str:
     return f"{client.full_name} · @{user.username}" if client is not None else user.username
 
 
+def member_link(user: User) -> str:
+    """A link to the member's client page, by name; to the account page for a user who is no client.
+
+    Reads `user.client`: query with select_related("user__client").
+    """
+    client = getattr(user, "client", None)
+    if client is None:
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user)
+    return format_html('<a href="{}">{}</a>', reverse("admin:club_client_change", args=[client.pk]), client)
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = "account"
     parameter_name = "account"

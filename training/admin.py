@@ -3,7 +3,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.admin import user_label
+from accounts.admin import member_link, user_label
 from accounts.models import User
 from core.admin import CheckedDeleteAdmin, ClubAdminMixin, pill
 from training.models import Exercise, PlanStatus, Training, TrainingExercise, TrainingPlan, TrainingPlanTraining
@@ -138,7 +138,7 @@ class TrainingPlanTrainingInline(ClubAdminMixin, admin.TabularInline):
 
 @admin.register(TrainingPlan)
 class TrainingPlanAdmin(CheckedDeleteAdmin):
-    list_display = ("title", "member_link", "status_label", "created_at", "training_count")
+    list_display = ("title", "member", "status_label", "created_at", "training_count")
     list_filter = ("status",)
     list_select_related = ("user", "user__client")
     search_fields = ("title", "user__username", "user__client__first_name", "user__client__last_name")
@@ -174,12 +174,8 @@ class TrainingPlanAdmin(CheckedDeleteAdmin):
         return plan.training_count
 
     @admin.display(description="member", ordering="user__client__last_name")
-    def member_link(self, plan: TrainingPlan) -> str:
-        client = getattr(plan.user, "client", None)
-        if client is None:
-            url = reverse("admin:accounts_user_change", args=[plan.user_id])
-            return format_html('<a href="{}">{}</a>', url, plan.user)
-        return format_html('<a href="{}">{}</a>', reverse("admin:club_client_change", args=[client.pk]), client)
+    def member(self, plan: TrainingPlan) -> str:
+        return member_link(plan.user)
 
     @admin.display(description="status", ordering="status")
     def status_label(self, plan: TrainingPlan) -> str:

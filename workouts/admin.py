@@ -1,21 +1,27 @@
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 
+from accounts.admin import member_link
+from core.admin import ClubAdmin
 from workouts.models import WorkoutSession
 
 
 @admin.register(WorkoutSession)
-class WorkoutSessionAdmin(admin.ModelAdmin):
-    list_display = ("id", "user_link", "exercise_type", "total_reps", "created_at")
+class WorkoutSessionAdmin(ClubAdmin):
+    list_display = ("created_at", "member", "exercise_type", "total_reps")
+    list_display_links = ("created_at",)
     list_filter = ("exercise_type",)
-    list_select_related = ("user",)
-    search_fields = ("user__username", "exercise_type")
+    list_select_related = ("user", "user__client")
+    search_fields = ("user__username", "user__client__first_name", "user__client__last_name", "exercise_type")
+    search_help_text = "Search by the member's name or username, or the exercise (squat, push_up, …)."
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at",)
     date_hierarchy = "created_at"
+    empty_message = "A session is saved when a member finishes a workout on a device (POST /workout/finish)."
+    help_texts = {
+        "exercise_type": "A short lowercase name, as devices send it: squat, push_up, lunge, …",
+        "total_reps": "Reps counted in the session.",
+    }
 
-    @admin.display(description="user", ordering="user__username")
-    def user_link(self, session: WorkoutSession) -> str:
-        url = reverse("admin:accounts_user_change", args=[session.user_id])
-        return format_html('<a href="{}">{}</a>', url, session.user)
+    @admin.display(description="member", ordering="user__client__last_name")
+    def member(self, session: WorkoutSession) -> str:
+        return member_link(session.user)

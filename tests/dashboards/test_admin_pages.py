@@ -350,3 +350,14 @@ def test_a_changelist_runs_as_many_queries_for_six_rows_as_for_one(staff, make_c
         PaymentFactory()
 
     assert queries() == one
+
+
+def test_the_workout_session_list_names_the_member_and_links_their_client_page(staff, client_user):
+    from workouts.tests.factories import WorkoutSessionFactory
+
+    WorkoutSessionFactory(user=client_user, exercise_type="squat", total_reps=14)
+
+    html = page(staff, "admin:workouts_workoutsession_changelist")
+
+    assert f"{client_user.client.full_name} squat 14" in text(html)
+    assert reverse("admin:club_client_change", args=[client_user.client.pk]) in html
