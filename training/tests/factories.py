@@ -27,7 +27,9 @@ class TrainingExerciseFactory(factory.django.DjangoModelFactory):
 
     training = factory.SubFactory(TrainingFactory)
     exercise = factory.SubFactory(ExerciseFactory)
-    order_in_training = factory.Sequence(lambda n: n + 1)
+    # Distinct within any one training, and inside the column's CHECK (1-1000) however many rows the
+    # whole session has made: the sequence runs across tests.
+    order_in_training = factory.Sequence(lambda n: n % 1000 + 1)
 
 
 class TrainingPlanFactory(factory.django.DjangoModelFactory):
