@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from accounts.models import TelegramChallenge, User
@@ -21,7 +20,7 @@ from accounts.services import (
     user_soft_delete,
 )
 from accounts.views import throttle_sign_in
-from core.admin import ClubAdmin, ClubAdminMixin
+from core.admin import ClubAdmin, ClubAdminMixin, change_link
 
 
 class AdminLoginForm(AdminAuthenticationForm):
@@ -86,10 +85,7 @@ def member_link(user: User) -> str:
 
     Reads `user.client`: query with select_related("user__client").
     """
-    client = getattr(user, "client", None)
-    if client is None:
-        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user)
-    return format_html('<a href="{}">{}</a>', reverse("admin:club_client_change", args=[client.pk]), client)
+    return change_link(getattr(user, "client", None) or user)
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -168,10 +164,7 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
 
     @admin.display(description="member profile")
     def member_profile(self, user: User) -> str:
-        client = getattr(user, "client", None)
-        if client is None:
-            return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:club_client_change", args=[client.pk]), client)
+        return change_link(getattr(user, "client", None))
 
     @admin.display(description="name", ordering="client__last_name")
     def name(self, user: User) -> str:

@@ -10,14 +10,13 @@ from django.utils.translation import ngettext
 
 from club.models import DEFAULT_MEMBERSHIP_ID, Client, ClientStatus, Membership, Payment, PaymentStatus
 from club.services import MEMBERSHIP_DAYS_PER_PAYMENT, client_update
-from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, pill
+from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, change_link, pill
+from core.selectors import EXPIRY_WINDOW_DAYS
 from reports.models import ReportFormat, ReportKind
 from reports.services import report_request
 
 # The period of the progress report the client admin's action asks for.
 PROGRESS_REPORT_DAYS = 30
-# A membership that runs out within this many days is flagged in the client list.
-EXPIRY_WARNING_DAYS = 7
 
 STATUS_TONES = {ClientStatus.ACTIVE: "ok", ClientStatus.ON_HOLD: "soon", ClientStatus.INACTIVE: "quiet"}
 PAYMENT_TONES = {
@@ -28,6 +27,10 @@ PAYMENT_TONES = {
     PaymentStatus.CANCELLED: "quiet",
 }
 EXTEND_ACTION = f"Extend membership by {MEMBERSHIP_DAYS_PER_PAYMENT} days (paid at the desk)"
+
+
+def payment_status_pill(payment: Payment) -> str:
+    return pill(payment.get_status_display(), PAYMENT_TONES.get(payment.status, "quiet"))
 
 
 @admin.register(Membership)
@@ -77,7 +80,7 @@ class PaidUntilFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("lapsed", "Lapsed"),
-            ("week", f"Within {EXPIRY_WARNING_DAYS} days"),
+            ("week", f"Within {EXPIRY_WINDOW_DAYS} days"),
             ("month", "Within 30 days"),
             ("none", "No paid days"),
         ]
@@ -89,7 +92,7 @@ class PaidUntilFilter(admin.SimpleListFilter):
                 return queryset.filter(expiration_date__lt=today)
             case "week":
                 return queryset.filter(
-                    expiration_date__range=(today, today + datetime.timedelta(days=EXPIRY_WARNING_DAYS))
+                    expiration_date__range=(today, today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS))
                 )
             case "month":
                 return queryset.filter(expiration_date__range=(today, today + datetime.timedelta(days=30)))
@@ -111,12 +114,11 @@ class PaymentInline(ClubAdminMixin, admin.TabularInline):
 
     @admin.display(description="created")
     def payment_link(self, payment: Payment) -> str:
-        url = reverse("admin:club_payment_change", args=[payment.pk])
-        return format_html('<a href="{}">{}</a>', url, formats.localize(timezone.localtime(payment.created_at)))
+        return change_link(payment, formats.localize(timezone.localtime(payment.created_at)))
 
     @admin.display(description="status")
     def status_label(self, payment: Payment) -> str:
-        return pill(payment.get_status_display(), PAYMENT_TONES.get(payment.status, "quiet"))
+        return payment_status_pill(payment)
 
 
 @admin.register(Client)
@@ -186,7 +188,7 @@ class ClientAdmin(CheckedDeleteAdmin):
             return pill(f"{shown} · lapsed", "lapsed")
         if days_left == 0:
             return pill(f"{shown} · last day", "soon")
-        if days_left <= EXPIRY_WARNING_DAYS:
+        if days_left <= EXPIRY_WINDOW_DAYS:
             return pill(f"{shown} · {ngettext('%d day left', '%d days left', days_left) % days_left}", "soon")
         return shown
 
@@ -310,9 +312,7 @@ class PaymentAdmin(ClubAdmin):
 
     @admin.display(description="client", ordering="client__last_name")
     def client_link(self, payment: Payment) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:club_client_change", args=[payment.client_id]), payment.client
-        )
+        return change_link(payment.client)
 
     @admin.display(description="membership", ordering="membership__price")
     def membership_level(self, payment: Payment) -> str:
@@ -320,4 +320,4 @@ class PaymentAdmin(ClubAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, payment: Payment) -> str:
-        return pill(payment.get_status_display(), PAYMENT_TONES.get(payment.status, "quiet"))
+        return payment_status_pill(payment)

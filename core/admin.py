@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.db.models import ProtectedError
+from django.db.models import Model, ProtectedError
+from django.urls import reverse
 from django.utils.html import format_html
 
 from core.db import delete_checked
@@ -79,6 +80,14 @@ class CheckedDeleteAdmin(ClubAdmin):
         if self.model._default_manager.filter(pk=obj_id).exists():
             return self.response_post_save_change(request, None)
         return super().response_delete(request, obj_display, obj_id)
+
+
+def change_link(obj: Model | None, text: object = None) -> str:
+    """A link to the object's admin page, reading `text` (default: the object itself); "—" for no object."""
+    if obj is None:
+        return "—"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
 
 
 def pill(text: str, tone: str) -> str:

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ClubAdmin, pill
+from core.admin import ClubAdmin, change_link, pill
 from reports.models import Report, ReportStatus
 from reports.services import report_request
 
@@ -85,16 +85,11 @@ class ReportAdmin(ClubAdmin):
     def requested_by_link(self, report: Report) -> str:
         if report.requested_by_id is None:
             return format_html('<span class="muted">{}</span>', "daily schedule")
-        url = reverse("admin:accounts_user_change", args=[report.requested_by_id])
-        return format_html('<a href="{}">{}</a>', url, report.requested_by)
+        return change_link(report.requested_by)
 
     @admin.display(description="client", ordering="client__last_name")
     def client_link(self, report: Report) -> str:
-        if report.client_id is None:
-            return "—"
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:club_client_change", args=[report.client_id]), report.client
-        )
+        return change_link(report.client)
 
     @admin.display(description="file")
     def download_link(self, report: Report) -> str:

@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
 
 from accounts.admin import member_link, user_label
 from accounts.models import User
-from core.admin import CheckedDeleteAdmin, ClubAdminMixin, pill
+from core.admin import CheckedDeleteAdmin, ClubAdminMixin, change_link, pill
 from training.models import Exercise, PlanStatus, Training, TrainingExercise, TrainingPlan, TrainingPlanTraining
 
 PLAN_TONES = {PlanStatus.ACTIVE: "ok", PlanStatus.PREPARED: "soon", PlanStatus.COMPLETED: "quiet"}
@@ -100,9 +99,7 @@ class TrainingAdmin(CheckedDeleteAdmin):
 
     @admin.display(description="client", ordering="client__last_name")
     def client_link(self, training: Training) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:club_client_change", args=[training.client_id]), training.client
-        )
+        return change_link(training.client)
 
     @admin.display(description="type", ordering="training_type")
     def kind(self, training: Training) -> str | None:

@@ -316,10 +316,7 @@ def _decoded(state: dict) -> dict[str, int]:
 
 
 def _fields(flat: list) -> dict[str, int]:
-    return {
-        (name.decode() if isinstance(name, bytes) else name): int(value)
-        for name, value in zip(flat[::2], flat[1::2], strict=True)
-    }
+    return _decoded(dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
 @dataclass
