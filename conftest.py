@@ -6,8 +6,10 @@ CI=true, where a missing service fails the run instead of hiding tests.
 """
 
 import os
+import uuid
 
 import pytest
+import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -69,3 +71,17 @@ def api_client_for():
         return api_client
 
     return make
+
+
+@pytest.fixture
+def rep_counter_namespace(settings):
+    """Reps counted under a Redis key prefix of this test's own (and so a fresh process counter), removed afterwards."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    redis_url = settings.REDIS_URL  # a test may point REDIS_URL elsewhere
+    settings.WORKOUT_COUNTER_KEY_PREFIX = prefix
+    yield prefix
+    if redis_url:
+        client = redis.Redis.from_url(redis_url)
+        if keys := list(client.scan_iter(f"{prefix}:*")):
+            client.delete(*keys)
+        client.close()

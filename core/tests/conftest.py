@@ -1,13 +1,10 @@
-import uuid
-
 import pytest
-import redis
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 
 @pytest.fixture
-def device_sends(settings):
+def device_sends(rep_counter_namespace):
     """A workout device of a new user: sends text frames over `/ws/workout`, returns the reply events.
 
     Its reps are counted under a key prefix of this test's own, removed afterwards.
@@ -15,9 +12,6 @@ def device_sends(settings):
     from accounts.tests.factories import UserFactory
     from config.asgi import application
     from workouts.tests.helpers import token_for
-
-    prefix = f"test-core-{uuid.uuid4().hex[:10]}"
-    settings.WORKOUT_COUNTER_KEY_PREFIX = prefix
 
     async def send(*frames: str) -> list[str]:
         user = await database_sync_to_async(UserFactory)()
@@ -30,9 +24,4 @@ def device_sends(settings):
         await device.disconnect()
         return events
 
-    yield send
-    if settings.REDIS_URL:
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        if keys := list(client.scan_iter(f"{prefix}:*")):
-            client.delete(*keys)
-        client.close()
+    return send

@@ -1,26 +1,14 @@
-import uuid
-
 import pytest
-import redis
 from django.conf import settings as django_settings
 
 from workouts.counter import InMemoryRepCounter, RedisRepCounter
 
 
 @pytest.fixture(autouse=True)
-def counter_namespace(settings):
-    """Each test counts under its own Redis key prefix (and so gets a fresh process counter)."""
-    prefix = f"test-workouts-{uuid.uuid4().hex[:10]}"
-    redis_url = django_settings.REDIS_URL  # a test may point REDIS_URL elsewhere
-    settings.WORKOUT_COUNTER_KEY_PREFIX = prefix
+def counter_namespace(rep_counter_namespace, settings):
+    """Each test counts under its own Redis key prefix, with a quick journal sweep."""
     settings.WORKOUT_JOURNAL_SWEEP_SECONDS = 0.1
-    yield prefix
-    if redis_url:
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    return rep_counter_namespace
 
 
 @pytest.fixture(
