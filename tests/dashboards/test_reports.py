@@ -172,3 +172,13 @@ def test_a_club_client_cannot_download_a_report(client, client_user, make_report
     client.force_login(client_user)
 
     assert client.get(reverse("reports:report-download", args=[report.pk])).status_code == 403
+
+
+def test_report_pages_write_the_period_as_people_do(staff_client, make_report):
+    report = make_report()
+
+    detail = staff_client.get(reverse("reports:report-detail", args=[report.pk])).content.decode()
+    listing = staff_client.get(reverse("reports:report-list")).content.decode()
+
+    assert "1–31 Mar 2026" in detail
+    assert "1–31 Mar 2026" in listing
