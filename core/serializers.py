@@ -54,6 +54,8 @@ class FastReadMixin:
     When every step is plain (columns, ids of related rows, nested lists of fast serializers), the
     plan is the same for every instance of the class and is kept on the class: DRF then never builds
     the serializer's fields to read (ModelSerializer.get_fields was 14% of a list request's CPU).
+    A serializer whose `__init__` removes or swaps readable fields per request must not use this
+    mixin (changing querysets or `read_only`, as TrainingPlanSerializer does, is fine).
     """
 
     def _fast_plan(self) -> list:
