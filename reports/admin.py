@@ -7,24 +7,11 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import ClubAdmin, change_link, pill
+from reports.labels import summary_lines
 from reports.models import Report, ReportStatus
 from reports.services import report_request
 
 STATUS_TONES = {ReportStatus.SUCCESS: "ok", ReportStatus.FAILURE: "lapsed"}
-
-
-def flat_items(summary: dict, prefix: str = "") -> list[tuple[str, object]]:
-    """`{"by_type": {"YOGA": 2}}` → `[("by type YOGA", 2)]`: a report's totals as lines to read.
-
-    Like reports.renderers.summary_rows, which is not imported: that module loads matplotlib and
-    reportlab, which the web process has no use for."""
-    items = []
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            items += flat_items(value, f"{prefix}{key} ")
-        else:
-            items.append((f"{prefix}{key}".replace("_", " "), value))
-    return items
 
 
 @admin.register(Report)
@@ -79,7 +66,7 @@ class ReportAdmin(ClubAdmin):
     def summary_table(self, report: Report) -> str:
         if not report.summary:
             return "—"
-        return format_html_join("", '<div><span class="muted">{}:</span> {}</div>', flat_items(report.summary))
+        return format_html_join("", '<div><span class="muted">{}:</span> {}</div>', summary_lines(report.summary))
 
     @admin.display(description="requested by", ordering="requested_by__username")
     def requested_by_link(self, report: Report) -> str:

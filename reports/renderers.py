@@ -6,7 +6,7 @@ Every format starts with the report's summary, so the file and `Report.summary` 
 import csv
 import datetime
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from itertools import chain, islice
@@ -15,6 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import matplotlib
+from django.utils.translation import gettext as _
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import ConciseDateFormatter
 from matplotlib.figure import Figure
@@ -33,7 +34,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
-from reports.models import ReportFormat
+from reports.labels import date_text, summary_lines
+from reports.models import ReportFormat, period_text
 from reports.selectors import Chart, ReportData, Table
 
 # A spreadsheet runs a text cell starting with one of these as a formula ("=HYPERLINK(...)" in a
@@ -55,28 +57,19 @@ def neutralise(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
 
 
-def summary_rows(summary: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """`{"by_type": {"YOGA": 2}}` → `("by_type.YOGA", 2)`: nested totals as key/value rows."""
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            yield from summary_rows(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
-
-
 def _summary_table(data: ReportData) -> Table:
-    return Table("Summary", ["total", "value"], list(summary_rows(data.summary)))
+    return Table(_("Summary"), [_("Figure"), _("Value")], summary_lines(data.summary))
 
 
 def _period(data: ReportData) -> str:
-    return f"{data.date_from.isoformat()} to {data.date_to.isoformat()}"
+    return period_text(data.date_from.isoformat(), data.date_to.isoformat())
 
 
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime.datetime):
-        return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return date_text(value)
     return str(value)
 
 
@@ -92,7 +85,7 @@ def render_csv(data: ReportData) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([data.title])
-    writer.writerow(["period", data.date_from.isoformat(), data.date_to.isoformat()])
+    writer.writerow([_("Period"), _period(data)])
     for table in [_summary_table(data), *data.tables]:
         writer.writerow([])
         writer.writerow([table.title])
@@ -116,10 +109,11 @@ def _cell_value(value: Any) -> Any:
 def _number_format(value: Any) -> str | None:
     if isinstance(value, Decimal):
         return "#,##0.00"
+    # The pages' way of writing dates ("5 Dec 2026, 14:03"), on cells that stay real dates.
     if isinstance(value, datetime.datetime):
-        return "yyyy-mm-dd hh:mm:ss"
+        return "d mmm yyyy, hh:mm"
     if isinstance(value, datetime.date):
-        return "yyyy-mm-dd"
+        return "d mmm yyyy"
     return None
 
 
@@ -164,10 +158,10 @@ def render_xlsx(data: ReportData) -> bytes:
     about = workbook.create_sheet("About")
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 14, max(len(data.title) + 2, 22)
     for label, value in [
-        ("report", data.title),
-        ("from", data.date_from),
-        ("to", data.date_to),
-        ("generated", datetime.datetime.now(datetime.UTC)),
+        (_("Report"), data.title),
+        (_("From"), data.date_from),
+        (_("To"), data.date_to),
+        (_("Generated"), datetime.datetime.now(datetime.UTC)),
     ]:
         about.append([_xlsx_cell(about, label, font=bold), _xlsx_cell(about, value)])
     workbook.properties.title = f"{data.title}, {_period(data)}"
@@ -243,7 +237,7 @@ def _chart_png(chart: Chart) -> io.BytesIO:
         if not chart.labels:
             axes.set_xticks([])
         axes.set_yticks([])
-        axes.text(0.5, 0.5, "no data in the period", ha="center", va="center", transform=axes.transAxes)
+        axes.text(0.5, 0.5, _("no data in the period"), ha="center", va="center", transform=axes.transAxes)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -257,7 +251,7 @@ def _pdf_table(table: Table, styles) -> list:
     heading = ParagraphStyle("TableTitle", parent=styles["Heading3"], keepWithNext=1)
     flowables = [Paragraph(escape(table.title), heading)]
     if not rows:
-        return [*flowables, Paragraph("No rows in the period.", styles["Normal"])]
+        return [*flowables, Paragraph(escape(_("No rows in the period.")), styles["Normal"])]
     cut = len(rows) > PDF_MAX_TABLE_ROWS
     rows = rows[:PDF_MAX_TABLE_ROWS]
     pdf_table = PdfTable(
@@ -278,12 +272,12 @@ def _pdf_table(table: Table, styles) -> list:
     style += [
         ("ALIGN", (column, 0), (column, -1), "RIGHT") for column, value in enumerate(rows[0]) if _is_number(value)
     ]
-    if rows[-1][0] == "TOTAL":
+    if table.total_row:
         style.append(("FONTNAME", (0, len(rows)), (-1, len(rows)), FONT["Helvetica-Bold"]))
     pdf_table.setStyle(TableStyle(style))
     flowables.append(pdf_table)
     if cut:
-        note = f"First {PDF_MAX_TABLE_ROWS} rows; the CSV and XLSX formats list them all."
+        note = _("First %(count)s rows; the CSV and XLSX formats list them all.") % {"count": PDF_MAX_TABLE_ROWS}
         flowables.append(Paragraph(note, styles["Italic"]))
     return flowables
 
@@ -297,8 +291,8 @@ def _footer(generated: str):
         canvas.saveState()
         canvas.setFont(FONT["Helvetica"], 7)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(document.leftMargin, 1 * cm, f"Fitness club · generated {generated}")
-        canvas.drawRightString(A4[0] - document.rightMargin, 1 * cm, f"Page {document.page}")
+        canvas.drawString(document.leftMargin, 1 * cm, _("Fitness club · generated %(when)s") % {"when": generated})
+        canvas.drawRightString(A4[0] - document.rightMargin, 1 * cm, _("Page %(page)s") % {"page": document.page})
         canvas.restoreState()
 
     return draw
@@ -319,7 +313,7 @@ def render_pdf(data: ReportData) -> bytes:
     )
     story = [
         Paragraph(escape(data.title), styles["Title"]),
-        Paragraph(f"Period: {_period(data)}", styles["Normal"]),
+        Paragraph(escape(f"{_('Period')}: {_period(data)}"), styles["Normal"]),
         Spacer(1, 0.3 * cm),
         *_pdf_table(_summary_table(data), styles),
     ]
@@ -327,7 +321,7 @@ def render_pdf(data: ReportData) -> bytes:
         story += [Spacer(1, 0.3 * cm), Image(_chart_png(chart), width=17.4 * cm, height=6.3 * cm)]
     for table in data.tables:
         story += [Spacer(1, 0.2 * cm), *_pdf_table(table, styles)]
-    footer = _footer(datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    footer = _footer(f"{date_text(datetime.datetime.now(datetime.UTC))} UTC")
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 

@@ -12,15 +12,16 @@ from typing import Any
 
 from django.db.models import Count, DecimalField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.permissions import is_staff_member
 from club.models import AccessLevel, Client, ClientStatus, Payment, PaymentStatus
+from reports.labels import UNSPECIFIED, money_label, value_label
 from reports.models import Report, ReportKind
 from training.models import MuscleGroup, Training, TrainingExercise, TrainingType
 from workouts.models import WorkoutSession
 
-UNSPECIFIED = "UNSPECIFIED"  # label of a NULL enum column (a training without a type, a tariff without a level)
 TOP_EXERCISES = 10
 MONEY = Decimal("0.01")
 
@@ -42,6 +43,7 @@ class Table:
     headers: list[str]
     rows: Iterable[tuple[Any, ...]]
     sheet: str = ""  # the spreadsheet tab's name when the title is longer than Excel's 31 characters
+    total_row: bool = False  # the last row adds up the others (printed bold)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ def _money(value: Decimal | None) -> Decimal:
 
 def _label(column: str) -> Coalesce:
     return Coalesce(column, Value(UNSPECIFIED))
+
+
+def _labelled(rows: Iterable[tuple[Any, ...]], *columns: int) -> list[tuple[Any, ...]]:
+    """Rows with the enum values of the given columns as people read them (`FULL_BODY` → "Full body")."""
+    return [tuple(value_label(v) if i in columns else v for i, v in enumerate(row)) for row in rows]
 
 
 def _volume() -> Sum:
@@ -149,24 +156,36 @@ def club_activity_report_data(*, date_from: datetime.date, date_to: datetime.dat
         "workout_reps_total": sessions.aggregate(total=Coalesce(Sum("total_reps"), 0))["total"],
     }
     return ReportData(
-        title="Club activity",
+        title=_("Club activity"),
         date_from=date_from,
         date_to=date_to,
         summary=summary,
         tables=[
             Table(
-                "Trainings by type and intensity", ["type", "intensity", "trainings", "minutes"], by_type_and_intensity
+                _("Trainings by type and intensity"),
+                [_("Type"), _("Intensity"), _("Trainings"), _("Minutes")],
+                _labelled(by_type_and_intensity, 0, 1),
             ),
             Table(
-                f"Top {TOP_EXERCISES} exercises",
-                ["exercise", "muscle group", "times", "sets", "reps (sets x reps)"],
-                top_exercises,
+                _("Top %(count)s exercises") % {"count": TOP_EXERCISES},
+                [_("Exercise"), _("Muscle group"), _("Times"), _("Sets"), _("Reps (sets × reps)")],
+                _labelled(top_exercises, 1),
             ),
-            Table("Workout reps by exercise type", ["exercise type", "sessions", "reps"], reps_by_type),
+            Table(_("Workout reps by exercise type"), [_("Exercise type"), _("Sessions"), _("Reps")], reps_by_type),
         ],
         charts=[
-            Chart("Trainings by type", list(summary["by_type"]), list(summary["by_type"].values()), "trainings"),
-            Chart("Workout reps by exercise type", [r[0] for r in reps_by_type], [r[2] for r in reps_by_type], "reps"),
+            Chart(
+                _("Trainings by type"),
+                [value_label(t) for t in summary["by_type"]],
+                list(summary["by_type"].values()),
+                _("trainings"),
+            ),
+            Chart(
+                _("Workout reps by exercise type"),
+                [r[0] for r in reps_by_type],
+                [r[2] for r in reps_by_type],
+                _("reps"),
+            ),
         ],
     )
 
@@ -198,19 +217,33 @@ def client_progress_report_data(*, client: Client, date_from: datetime.date, dat
         "volume_by_muscle_group": {group: kg for group, _, _, kg in volume},
     }
     return ReportData(
-        title=f"Progress of {client.full_name}",
+        title=_("Progress of %(name)s") % {"name": client.full_name},
         date_from=date_from,
         date_to=date_to,
         summary=summary,
         tables=[
-            Table("Trainings by type", ["type", "trainings", "minutes"], _trainings_by_type(trainings)),
-            Table("Volume by muscle group", ["muscle group", "sets", "reps (sets x reps)", "volume kg"], volume),
-            Table("Workout reps by day", ["day", "sessions", "reps"], reps_by_day),
+            Table(
+                _("Trainings by type"),
+                [_("Type"), _("Trainings"), _("Minutes")],
+                _labelled(_trainings_by_type(trainings), 0),
+            ),
+            Table(
+                _("Volume by muscle group"),
+                [_("Muscle group"), _("Sets"), _("Reps (sets × reps)"), _("Volume, kg")],
+                _labelled(volume, 0),
+            ),
+            Table(_("Workout reps by day"), [_("Day"), _("Sessions"), _("Reps")], reps_by_day),
         ],
         charts=[
-            Chart("Volume by muscle group", [r[0] for r in volume], [float(r[3]) for r in volume], "kg"),
             Chart(
-                "Workout reps over time", [r[0] for r in reps_by_day], [r[2] for r in reps_by_day], "reps", line=True
+                _("Volume by muscle group"), [value_label(r[0]) for r in volume], [float(r[3]) for r in volume], "kg"
+            ),
+            Chart(
+                _("Workout reps over time"),
+                [r[0] for r in reps_by_day],
+                [r[2] for r in reps_by_day],
+                _("reps"),
+                line=True,
             ),
         ],
     )
@@ -241,56 +274,70 @@ def membership_revenue_report_data(*, date_from: datetime.date, date_to: datetim
         "by_access_level": {level: {"clients": n, "revenue": revenue} for level, n, _, revenue in rows},
         "revenue_total": revenue_total,
     }
+    level_labels = [value_label(level) for level in levels]
     return ReportData(
-        title="Membership revenue",
+        title=_("Membership revenue"),
         date_from=date_from,
         date_to=date_to,
         summary=summary,
         tables=[
             Table(
-                "Clients and revenue by access level",
-                ["access level", "active clients", "paid payments", "revenue"],
-                [*rows, ("TOTAL", sum(r[1] for r in rows), sum(r[2] for r in rows), revenue_total)],
-                sheet="By access level",
+                _("Clients and revenue by access level"),
+                [_("Access level"), _("Active clients"), _("Paid payments"), money_label(_("Revenue"))],
+                [
+                    *_labelled(rows, 0),
+                    (_("Total"), sum(r[1] for r in rows), sum(r[2] for r in rows), revenue_total),
+                ],
+                sheet=_("By access level"),
+                total_row=True,
             )
         ],
         charts=[
-            Chart("Revenue by access level", levels, [float(r[3]) for r in rows], "revenue"),
-            Chart("Active clients by access level", levels, [r[1] for r in rows], "clients"),
+            Chart(_("Revenue by access level"), level_labels, [float(r[3]) for r in rows], money_label(_("revenue"))),
+            Chart(_("Active clients by access level"), level_labels, [r[1] for r in rows], _("clients")),
         ],
     )
 
 
 def new_users_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
+    """New members of the period; accounts made for staff are counted and listed apart."""
     start, end = _day_bounds(date_from, date_to)
     users = User.objects.filter(created_at__gte=start, created_at__lt=end)
+    members, staff = users.filter(role=Role.USER), users.exclude(role=Role.USER)
     by_role = dict(users.values("role").annotate(n=Count("id")).order_by().values_list("role", "n"))
     by_day = list(
-        users.values(day=TruncDate("created_at", tzinfo=datetime.UTC))
+        members.values(day=TruncDate("created_at", tzinfo=datetime.UTC))
         .annotate(n=Count("id"))
         .order_by("day")
         .values_list("day", "n")
     )
     summary = {
-        "new_users_total": sum(by_role.values()),
+        "new_users_total": by_role.get(Role.USER, 0),
+        "staff_accounts_total": sum(n for role, n in by_role.items() if role != Role.USER),
         "by_role": {role: by_role.get(role, 0) for role in Role.values},
     }
     # Never the password hash: the rows name their columns explicitly.
-    user_rows = (
-        users.order_by("created_at", "id")
-        .values_list("id", "username", "email", "role", "created_at", "deleted_at")
-        .iterator(chunk_size=2000)
-    )
+    columns = ("id", "username", "email", "created_at", "deleted_at")
+    member_rows = members.order_by("created_at", "id").values_list(*columns).iterator(chunk_size=2000)
+    staff_rows = _labelled(staff.order_by("created_at", "id").values_list(*columns[:3], "role", *columns[3:]), 3)
+    headers = [_("Id"), _("Username"), _("Email"), _("Created"), _("Deleted")]
     return ReportData(
-        title="New users",
+        title=_("New members"),
         date_from=date_from,
         date_to=date_to,
         summary=summary,
         tables=[
-            Table("New users by role", ["role", "users"], list(summary["by_role"].items())),
-            Table("Users", ["id", "username", "email", "role", "created at", "deleted at"], user_rows),
+            Table(
+                _("New accounts by role"),
+                [_("Role"), _("Accounts")],
+                _labelled(summary["by_role"].items(), 0),
+            ),
+            Table(_("New members"), headers, member_rows),
+            Table(_("New staff accounts"), [*headers[:3], _("Role"), *headers[3:]], staff_rows),
         ],
-        charts=[Chart("New users by day", [day for day, _ in by_day], [n for _, n in by_day], "users", line=True)],
+        charts=[
+            Chart(_("New members by day"), [d for d, _n in by_day], [n for _d, n in by_day], _("members"), line=True)
+        ],
     )
 
 

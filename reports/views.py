@@ -15,6 +15,7 @@ from club.selectors import client_list
 from core.dashboard import add_service_errors, paginate, staff_page
 from reports import selectors, services
 from reports.forms import ReportRequestForm
+from reports.labels import summary_lines
 from reports.models import Report, ReportStatus
 from reports.renderers import CONTENT_TYPES
 
@@ -25,15 +26,6 @@ STOP_POLLING = 286
 
 def _report_or_404(request: HttpRequest, pk: int) -> Report:
     return get_object_or_404(selectors.report_list(user=request.user), pk=pk)
-
-
-def _summary_facts(report: Report) -> list[tuple[str, object]]:
-    """The summary's plain numbers, labelled for people (`trainings_total` → "Trainings total")."""
-    return [
-        (key.replace("_", " ").capitalize(), value)
-        for key, value in report.summary.items()
-        if isinstance(value, str | int | float) and not isinstance(value, bool)
-    ]
 
 
 @staff_page
@@ -59,7 +51,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(request, pk)
-    context = {"report": report, "running": report.status in UNFINISHED, "facts": _summary_facts(report)}
+    context = {"report": report, "running": report.status in UNFINISHED, "facts": summary_lines(report.summary)}
     return render(request, "reports/report_detail.html", context)
 
 
@@ -69,7 +61,7 @@ def report_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress block of one report, polled by htmx every second until the report is finished."""
     report = _report_or_404(request, pk)
     running = report.status in UNFINISHED
-    context = {"report": report, "running": running, "facts": _summary_facts(report)}
+    context = {"report": report, "running": running, "facts": summary_lines(report.summary)}
     return render(request, "reports/_report_progress.html", context, status=200 if running else STOP_POLLING)
 
 

@@ -352,6 +352,8 @@ TELEGRAM_AUTH_MAX_AGE = env.int("TELEGRAM_AUTH_MAX_AGE", default=86400)
 PAYMENT_SERVICE_URL = env("PAYMENT_SERVICE_URL", default="")
 PAYMENT_SERVICE_TIMEOUT = env.float("PAYMENT_SERVICE_TIMEOUT", default=5.0)
 PAYMENT_QUEUE = env("PAYMENT_QUEUE", default="payment_queue")
+# ISO 4217 code printed beside every amount in reports, receipts and pages.
+CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
 
 # ---------------------------------------------------------------------------
 # Workouts (real-time rep counting, docs/realtime.md)

@@ -110,6 +110,10 @@ def march_data(client_user, other_client_user):
             },
             "revenue_total": "199.80",
         },
-        "new_users": {"new_users_total": 2, "by_role": {"ADMIN": 0, "TRAINER": 1, "USER": 1}},
+        "new_users": {
+            "new_users_total": 1,
+            "staff_accounts_total": 1,
+            "by_role": {"ADMIN": 0, "TRAINER": 1, "USER": 1},
+        },
     }
     return {"anna": anna, "boris": boris, "expected": expected}

@@ -7,7 +7,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from reports.renderers import summary_rows
+from reports.labels import summary_lines
 
 
 def csv_sections(content: bytes) -> dict[str, list[list[str]]]:
@@ -37,12 +37,12 @@ def pdf_text(content: bytes) -> str:
 def assert_file_matches_summary(report_format: str, content: bytes, summary: dict) -> None:
     """The summary section of the file holds exactly the report's summary."""
     # sorted: PostgreSQL's jsonb keeps keys in its own order, the file in the report's
-    expected = sorted((key, str(value)) for key, value in summary_rows(summary))
+    expected = sorted((key, str(value)) for key, value in summary_lines(summary))
     if report_format == "csv":
         assert sorted(tuple(row) for row in csv_sections(content)["Summary"][1:]) == expected
     elif report_format == "xlsx":
         rows = xlsx_sheets(content)["Summary"]
-        assert rows[0] == ("total", "value")
+        assert rows[0] == ("Figure", "Value")
         # Typed cells: money is a number there (1280 for "1280.00"), so compare amounts as amounts.
         assert sorted((key, Decimal(str(value))) for key, value in rows[1:]) == [
             (key, Decimal(value)) for key, value in expected

@@ -60,7 +60,11 @@ def test_the_daily_task_reports_yesterdays_new_users(db, django_capture_on_commi
         ReportStatus.SUCCESS,
     )
     assert report.parameters == {"date_from": yesterday, "date_to": yesterday}
-    assert report.summary == {"new_users_total": 2, "by_role": {"ADMIN": 0, "TRAINER": 1, "USER": 1}}
+    assert report.summary == {
+        "new_users_total": 1,
+        "staff_accounts_total": 1,
+        "by_role": {"ADMIN": 0, "TRAINER": 1, "USER": 1},
+    }
 
 
 @pytest.mark.postgres

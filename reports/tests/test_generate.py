@@ -70,15 +70,15 @@ def test_club_activity_csv_lists_groups_top_exercises_and_reps(march_data, admin
 
     sections = csv_sections(report.file.read())
     assert sections["Trainings by type and intensity"] == [
-        ["type", "intensity", "trainings", "minutes"],
-        ["CARDIO", "LOW", "1", "30"],
-        ["STRENGTH", "HIGH", "1", "60"],
-        ["YOGA", "MEDIUM", "1", "45"],
+        ["Type", "Intensity", "Trainings", "Minutes"],
+        ["Cardio", "Low", "1", "30"],
+        ["Strength", "High", "1", "60"],
+        ["Yoga", "Medium", "1", "45"],
     ]
     assert sections["Top 10 exercises"][1:] == [
-        ["Squat", "LEGS", "2", "8", "55"],
-        ["Bench press", "CHEST", "1", "4", "32"],
-        ["Plank", "CORE", "1", "2", "2"],
+        ["Squat", "Legs", "2", "8", "55"],
+        ["Bench press", "Chest", "1", "4", "32"],
+        ["Plank", "Core", "1", "2", "2"],
     ]
     assert sections["Workout reps by exercise type"][1:] == [["squat", "2", "50"], ["push_up", "1", "15"]]
 
@@ -92,11 +92,11 @@ def test_client_progress_xlsx_has_typed_cells_a_bold_header_and_sized_columns(ma
 
     workbook = load_workbook(report.file.open("rb"))
     volume = workbook["Volume by muscle group"]
-    assert [cell.value for cell in volume[1]] == ["muscle group", "sets", "reps (sets x reps)", "volume kg"]
+    assert [cell.value for cell in volume[1]] == ["Muscle group", "Sets", "Reps (sets × reps)", "Volume, kg"]
     assert all(cell.font.bold for cell in volume[1])
-    assert [cell.value for cell in volume[2]] == ["CHEST", 4, 32, 1280]
+    assert [cell.value for cell in volume[2]] == ["Chest", 4, 32, 1280]
     assert (volume["B2"].data_type, volume["D2"].number_format) == ("n", "#,##0.00")
-    assert volume.column_dimensions["C"].width == len("reps (sets x reps)") + 2
+    assert volume.column_dimensions["C"].width == len("Reps (sets × reps)") + 2
     assert volume.freeze_panes == "A2"
     reps = workbook["Workout reps by day"]
     assert list(reps.iter_rows(min_row=2, values_only=True)) == [
@@ -104,16 +104,16 @@ def test_client_progress_xlsx_has_typed_cells_a_bold_header_and_sized_columns(ma
         (reps["A3"].value, 1, 15),
     ]
     assert reps["A2"].value.date().isoformat() == "2026-03-05"
-    assert reps["A2"].number_format == "yyyy-mm-dd"
+    assert reps["A2"].number_format == "d mmm yyyy"  # a real date, shown as the pages write it
     about = dict(xlsx_sheets(report.file.open("rb").read())["About"])
-    assert (about["report"], about["from"].date(), about["to"].date()) == (
+    assert (about["Report"], about["From"].date(), about["To"].date()) == (
         f"Progress of {march_data['anna'].full_name}",
         datetime.date(2026, 3, 1),
         datetime.date(2026, 3, 31),
     )
     # The summary's money is a number too, not the API's "1280.00" text.
     summary = {row[0].value: row[1] for row in workbook["Summary"].iter_rows(min_row=2)}
-    assert (summary["volume_by_muscle_group.CHEST"].value, summary["volume_by_muscle_group.CHEST"].data_type) == (
+    assert (summary["Volume, kg — Chest"].value, summary["Volume, kg — Chest"].data_type) == (
         1280,
         "n",
     )
@@ -127,7 +127,7 @@ def test_pdf_has_the_title_the_period_the_tables_and_chart_images(march_data, ad
     content = report.file.read()
     text = pdf_text(content)
     assert "Club activity" in text
-    assert "Period: 2026-03-01 to 2026-03-31" in text
+    assert "Period: 1–31 Mar 2026" in text
     assert "Top 10 exercises" in text
     assert "Bench press" in text
     images = [image for page in PdfReader(io.BytesIO(content)).pages for image in page.images]
@@ -143,7 +143,7 @@ def test_a_pdf_of_a_period_without_data_says_so_instead_of_drawing_empty_charts(
 
     assert report.status == ReportStatus.SUCCESS
     text = pdf_text(report.file.read())
-    assert "trainings_total 0" in " ".join(text.split())
+    assert "Trainings 0" in " ".join(text.split())
     assert "No rows in the period." in text
 
 
@@ -182,9 +182,11 @@ def test_new_users_report_never_contains_a_password_hash(march_data, admin_user)
 
     content = report_generate(report_id=report.pk).file.read().decode("utf-8-sig")
 
-    users = csv_sections(content.encode())["Users"]
-    assert users[0] == ["id", "username", "email", "role", "created at", "deleted at"]
-    assert len(users) == 3
+    sections = csv_sections(content.encode())
+    assert sections["New members"][0] == ["Id", "Username", "Email", "Created", "Deleted"]
+    assert len(sections["New members"]) == 2  # the member created on 3 March
+    assert sections["New staff accounts"][0] == ["Id", "Username", "Email", "Role", "Created", "Deleted"]
+    assert [row[3] for row in sections["New staff accounts"][1:]] == ["Trainer"]
     assert "md5$" not in content
     assert "pbkdf2" not in content
 
@@ -323,3 +325,17 @@ def test_a_report_the_database_keeps_refusing_is_retried_then_failed_with_the_re
     report.refresh_from_db()
     assert (report.status, report.attempts) == (ReportStatus.FAILURE, 4)  # the first try and 3 retries
     assert report.error == "The database was unavailable; the report was retried and gave up."
+
+
+def test_revenue_files_name_levels_and_the_clubs_currency_as_the_pages_do(march_data, admin_user, settings):
+    settings.CLUB_CURRENCY = "EUR"
+    report = Report.objects.create(kind="membership_revenue", format="csv", parameters=MARCH, requested_by=admin_user)
+
+    sections = csv_sections(report_generate(report_id=report.pk).file.read())
+
+    assert ["Premium — Revenue, EUR", "99.80"] in sections["Summary"]
+    assert ["Revenue total, EUR", "199.80"] in sections["Summary"]
+    table = sections["Clients and revenue by access level"]
+    assert table[0] == ["Access level", "Active clients", "Paid payments", "Revenue, EUR"]
+    assert [row[0] for row in table[1:]] == ["Standard", "Premium", "VIP", "Total"]
+    assert not any("by_access_level" in cell for row in sections["Summary"] for cell in row)

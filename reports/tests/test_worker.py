@@ -89,12 +89,12 @@ def test_every_kind_and_format_is_built_by_the_worker_with_the_hand_computed_tot
 
     # A few detail rows beyond the summary, read back with each format's own reader.
     club_csv = Report.objects.get(pk=requested["club_activity", "csv"]).file.read()
-    assert csv_sections(club_csv)["Top 10 exercises"][1] == ["Squat", "LEGS", "2", "8", "55"]
+    assert csv_sections(club_csv)["Top 10 exercises"][1] == ["Squat", "Legs", "2", "8", "55"]
     progress_xlsx = Report.objects.get(pk=requested["client_progress", "xlsx"]).file.read()
-    assert xlsx_sheets(progress_xlsx)["Volume by muscle group"][1] == ("CHEST", 4, 32, 1280)
+    assert xlsx_sheets(progress_xlsx)["Volume by muscle group"][1] == ("Chest", 4, 32, 1280)
     revenue_pdf = pdf_text(Report.objects.get(pk=requested["membership_revenue", "pdf"]).file.read())
     assert "Membership revenue" in revenue_pdf
-    assert "Period: 2026-03-01 to 2026-03-31" in revenue_pdf
+    assert "Period: 1–31 Mar 2026" in revenue_pdf
 
 
 def test_progress_is_visible_while_the_worker_runs_the_report(worker, march_data, trainer, api_client_for):
@@ -194,4 +194,4 @@ def test_the_beat_job_run_by_the_worker_produces_yesterdays_new_users_report(wor
         ReportStatus.SUCCESS,
     )
     assert report.parameters["date_from"] == report.parameters["date_to"]
-    assert xlsx_sheets(report.file.read())["Summary"][1] == ("new_users_total", 0)
+    assert xlsx_sheets(report.file.read())["Summary"][1] == ("New members", 0)
