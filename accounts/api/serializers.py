@@ -83,7 +83,7 @@ TELEGRAM_WIDGET_BODY = {
 # POST /api/auth/telegram/link/ takes the widget fields plus, to replace a linked account, a proof.
 TELEGRAM_LINK_BODY = {
     "application/json": {
-        **TELEGRAM_WIDGET_BODY["application/json"],
+        **{key: value for key, value in TELEGRAM_WIDGET_BODY["application/json"].items() if key != "required"},
         "description": (
             "The Login Widget's `user` object, unchanged; with `password` or `confirm_with` when another "
             "Telegram account is linked now. Or only `verification_id`, to finish a confirmed replacement. "
@@ -95,7 +95,6 @@ TELEGRAM_LINK_BODY = {
             "confirm_with": {"type": "string", "enum": ["telegram"]},
             "verification_id": {"type": "string"},
         },
-        "required": [],
     }
 }
 
