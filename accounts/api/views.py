@@ -3,7 +3,7 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api import serializers
-from accounts.api.serializers import PROOF_FIELDS
 from accounts.jwt import jwks
 from accounts.models import ChallengePurpose
 from accounts.origin import request_origin
@@ -203,15 +202,18 @@ class TelegramLinkView(APIView):
                 serializers.LinkInvitationSerializer(asdict(invitation)).data, status=status.HTTP_201_CREATED
             )
         body = request.data if isinstance(request.data, Mapping) else {}
-        proof = serializers.TelegramProofSerializer(data={k: v for k, v in body.items() if k in PROOF_FIELDS})
+        ours = serializers.PROOF_FIELDS
+        proof = serializers.TelegramProofSerializer(data={k: v for k, v in body.items() if k in ours})
         proof.is_valid(raise_exception=True)
-        if set(body) == {"verification_id"}:
+        if "verification_id" in proof.validated_data:
+            if set(body) != {"verification_id"}:
+                raise ValidationError({"verification_id": ["Send verification_id alone to finish a confirmed change."]})
             user = services.telegram_change_complete(
                 user=request.user, purpose=ChallengePurpose.RELINK, **proof.validated_data
             )
             return Response(serializers.TelegramLinkedSerializer(user).data)
         serializer = serializers.TelegramWidgetSerializer(
-            data={k: v for k, v in body.items() if k not in PROOF_FIELDS} if body else request.data
+            data={k: v for k, v in body.items() if k not in ours} if body else request.data
         )
         serializer.is_valid(raise_exception=True)
         result = services.telegram_link_with_widget(
