@@ -195,6 +195,14 @@ def test_replacing_the_linked_telegram_with_the_password(telegram_bot, thief, li
     assert telegram_id_of(linked_user) == OTHER_TELEGRAM_ID
 
 
+def test_a_verification_id_is_sent_alone(telegram_bot, thief, linked_user):
+    response = thief.post(LINK, {**widget_fields(OTHER_TELEGRAM_ID), "verification_id": "x" * 32}, format="json")
+
+    assert response.status_code == 400
+    assert "verification_id" in response.json()
+    assert telegram_id_of(linked_user) == TELEGRAM_ID
+
+
 def test_linking_the_same_telegram_again_needs_no_proof(telegram_bot, thief, linked_user):
     assert thief.post(LINK, widget_fields(TELEGRAM_ID), format="json").status_code == 200
 
@@ -266,6 +274,18 @@ def test_a_login_denied_in_telegram_answers_403_and_never_gives_tokens(telegram_
     assert refused.status_code == 403
     assert refused.json() == {"detail": "This request was denied in Telegram."}
     assert linked_user.outstandingtoken_set.count() == 0
+
+
+def test_a_browser_login_denied_in_telegram_goes_back_to_the_form(client, telegram_bot, linked_user, bot_answer):
+    client.post(reverse("login"), {"username": "anna", "password": PASSWORD})
+    page = client.get(reverse("login-confirm")).content.decode()
+    link = "https://t.me/" + page.split('href="https://t.me/')[1].split('"')[0].replace("&amp;", "&")
+
+    bot_answer(link, "Deny")
+    response = client.post(reverse("login-confirm"))
+
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
 
 
 # --- The bot answers the user, never a group --------------------------------------------------------
