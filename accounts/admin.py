@@ -246,13 +246,25 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
 class TelegramChallengeAdmin(ClubAdmin):
     """Pending and past Telegram confirmations, for support; the secrets themselves are never stored."""
 
-    list_display = ("user", "purpose", "created_at", "expires_at", "confirmed_at", "used_at")
+    list_display = ("user", "purpose", "device", "address", "created_at", "confirmed_at", "denied_at", "used_at")
     list_filter = ("purpose",)
-    search_fields = ("user__username",)
-    fields = ("user", "purpose", "created_at", "expires_at", "confirmed_at", "used_at")
+    search_fields = ("user__username", "address")
+    fields = (
+        "user",
+        "purpose",
+        "device",
+        "address",
+        "telegram_id",
+        "created_at",
+        "expires_at",
+        "confirmed_at",
+        "denied_at",
+        "used_at",
+    )
     list_select_related = ("user",)
     empty_message = (
-        "A confirmation appears when a Telegram-linked account signs in with its password, or links Telegram."
+        "A confirmation appears when a Telegram-linked account signs in with its password, links, unlinks "
+        "or replaces Telegram."
     )
 
     def has_add_permission(self, request):

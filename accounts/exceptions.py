@@ -10,6 +10,12 @@ class Gone(APIException):
     default_code = "gone"
 
 
+class Denied(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Denied."
+    default_code = "denied"
+
+
 class TelegramDisabled(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Telegram sign-in is not configured on this server (TELEGRAM_BOT_TOKEN is unset)."

@@ -99,6 +99,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 class ChallengePurpose(models.TextChoices):
     LOGIN = "LOGIN", "Confirm a password login"
     LINK = "LINK", "Link a Telegram account"
+    UNLINK = "UNLINK", "Unlink the Telegram account"
+    RELINK = "RELINK", "Link another Telegram account"
 
 
 class TelegramChallenge(models.Model):
@@ -106,17 +108,25 @@ class TelegramChallenge(models.Model):
 
     LOGIN: a password login waiting for the linked Telegram account's approval, redeemed once by
     `verification_id`. LINK: a signed-in user linking the Telegram account that sends the nonce.
+    UNLINK / RELINK: removing the linked Telegram account, or replacing it by `telegram_id`, approved
+    by the Telegram account linked now. LOGIN, UNLINK and RELINK are approved with the Confirm button
+    of the bot's message, which names the `device` and `address` that asked; Deny sets `denied_at`.
     Only SHA-256 digests of the secrets are stored: a database reader can neither confirm nor redeem.
     """
 
     user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="telegram_challenges")
-    purpose = models.CharField(max_length=5, choices=ChallengePurpose.choices)
+    purpose = models.CharField(max_length=6, choices=ChallengePurpose.choices)
     nonce_digest = models.CharField(max_length=64, unique=True)
     verification_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
     expires_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    denied_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    # Who asked, shown in the bot's confirmation message: a shortened User-Agent and the client address.
+    device = models.CharField(max_length=80, blank=True, default="")
+    address = models.CharField(max_length=45, blank=True, default="")
+    telegram_id = models.BigIntegerField(null=True, blank=True, help_text="RELINK: the Telegram account to link.")
 
     class Meta:
         db_table = "telegram_challenges"
@@ -125,3 +135,23 @@ class TelegramChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} for {self.user}"
+
+
+class TelegramAuthUse(models.Model):
+    """A Login Widget or Mini App payload that was accepted once: a replay finds its row and is refused.
+
+    `digest` is the SHA-256 of the payload's `hash` (Telegram's HMAC over every field, so one row per
+    payload); the unique index makes the check-and-record one atomic INSERT, across every process.
+    Rows are pruned once `expires_at` passed: by then the payload is refused as expired anyway.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "telegram_auth_uses"
+        indexes = [models.Index(fields=["expires_at"], name="telegram_auth_uses_exp_idx")]
+
+    def __str__(self) -> str:
+        return f"Telegram payload used at {self.used_at:%Y-%m-%d %H:%M:%S}"

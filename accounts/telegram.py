@@ -26,6 +26,8 @@ class TelegramAuthError(Exception):
 class TelegramIdentity:
     id: int
     auth_date: datetime
+    # The payload's `hash`: one value per signed payload, what makes it single-use (accounts.services).
+    signature: str = ""
     username: str = ""
     first_name: str = ""
     last_name: str = ""
@@ -92,6 +94,7 @@ def verify_login_widget(
     return TelegramIdentity(
         id=_telegram_id(fields.get("id")),
         auth_date=auth_date,
+        signature=fields["hash"],
         username=fields.get("username", ""),
         first_name=fields.get("first_name", ""),
         last_name=fields.get("last_name", ""),
@@ -119,6 +122,7 @@ def verify_webapp_init_data(
     return TelegramIdentity(
         id=_telegram_id(user.get("id")),
         auth_date=auth_date,
+        signature=fields["hash"],
         username=str(user.get("username", "")),
         first_name=str(user.get("first_name", "")),
         last_name=str(user.get("last_name", "")),

@@ -57,3 +57,17 @@ class ConfirmThrottle(AuthThrottle):
     """The confirm endpoint is polled while the user answers the bot: a looser per-IP limit."""
 
     scope = "auth_confirm"
+
+
+class AccountPasswordThrottle(UsernameThrottle):
+    """A password sent to prove it is the account's owner (unlinking Telegram) counts like a login attempt.
+
+    Same bucket as UsernameThrottle: guesses here and at the login endpoints share one limit.
+    """
+
+    def get_cache_key(self, request, view) -> str | None:
+        data = request.data
+        if not (hasattr(data, "get") and data.get("password") is not None) or not request.user.is_authenticated:
+            return None
+        ident = hashlib.sha256(request.user.username.strip().casefold().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -17,6 +17,7 @@ from rest_framework.exceptions import APIException
 
 from accounts import services
 from accounts.exceptions import SignInUnavailable
+from accounts.origin import request_origin
 from accounts.selectors import user_for_telegram
 from accounts.telegram import bot_id
 from accounts.throttles import AuthThrottle, ConfirmThrottle, UsernameThrottle
@@ -100,7 +101,7 @@ class LoginView(auth_views.LoginView):
         if not services.telegram_confirmation_required(user):
             return super().form_valid(form)
         # Same rule as POST /api/auth/token/: a password alone does not open a Telegram-linked account.
-        pending = services.telegram_login_challenge_create(user=user)
+        pending = services.telegram_login_challenge_create(user=user, origin=request_origin(self.request))
         self.request.session[PENDING_LOGIN] = {
             "verification_id": pending.verification_id,
             "telegram_link": pending.telegram_link,

@@ -80,6 +80,23 @@ TELEGRAM_WIDGET_BODY = {
         "additionalProperties": _SCALAR,
     }
 }
+# POST /api/auth/telegram/link/ takes the widget fields plus, to replace a linked account, a proof.
+TELEGRAM_LINK_BODY = {
+    "application/json": {
+        **{key: value for key, value in TELEGRAM_WIDGET_BODY["application/json"].items() if key != "required"},
+        "description": (
+            "The Login Widget's `user` object, unchanged; with `password` or `confirm_with` when another "
+            "Telegram account is linked now. Or only `verification_id`, to finish a confirmed replacement. "
+            "Or no body, for a bot link."
+        ),
+        "properties": {
+            **TELEGRAM_WIDGET_BODY["application/json"]["properties"],
+            "password": {"type": "string", "writeOnly": True},
+            "confirm_with": {"type": "string", "enum": ["telegram"]},
+            "verification_id": {"type": "string"},
+        },
+    }
+}
 
 
 class TelegramWebAppSerializer(serializers.Serializer):
@@ -88,6 +105,29 @@ class TelegramWebAppSerializer(serializers.Serializer):
 
 class VerificationSerializer(serializers.Serializer):
     verification_id = serializers.CharField(max_length=128)
+
+
+class TelegramProofSerializer(serializers.Serializer):
+    """The fresh proof that unlinking or replacing the linked Telegram account needs: one of three."""
+
+    password = serializers.CharField(
+        required=False, max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+    confirm_with = serializers.ChoiceField(
+        choices=["telegram"], required=False, help_text="Ask the linked Telegram account to confirm (answers 202)."
+    )
+    verification_id = serializers.CharField(
+        required=False, max_length=128, help_text="Finish a change the linked Telegram account confirmed."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if len(attrs) > 1:
+            raise serializers.ValidationError("Send one of password, confirm_with or verification_id.")
+        return attrs
+
+
+# Keys of the link request that are ours, not Telegram's: they take no part in the widget signature.
+PROOF_FIELDS = tuple(TelegramProofSerializer().fields)
 
 
 class TelegramLinkedSerializer(serializers.Serializer):

@@ -1,8 +1,9 @@
+from collections.abc import Mapping
 from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,10 +12,12 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.api import serializers
 from accounts.jwt import jwks
+from accounts.models import ChallengePurpose
+from accounts.origin import request_origin
 from accounts.permissions import UserAccountPermission
 from accounts.selectors import user_list, user_profile
 from accounts.services import PendingLogin, TokenPair
-from accounts.throttles import AuthThrottle, ConfirmThrottle, UsernameThrottle
+from accounts.throttles import AccountPasswordThrottle, AuthThrottle, ConfirmThrottle, UsernameThrottle
 
 AUTH_TAG = ["auth"]
 
@@ -59,8 +62,7 @@ class PasswordLoginView(PublicAuthView):
         serializer.is_valid(raise_exception=True)
         result = services.password_login(**serializer.validated_data, request=request._request)
         if isinstance(result, PendingLogin):
-            body = {"verification_required": True, **asdict(result)}
-            return Response(serializers.PendingLoginSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+            return _pending(result)
         return _tokens(result)
 
 
@@ -142,10 +144,14 @@ class TelegramConfirmView(PublicAuthView):
     @extend_schema(
         tags=AUTH_TAG,
         summary="Collect the tokens of a bot-confirmed login",
-        description="Poll after the 202 of token/: 409 until the bot confirmed, then 200 once, then 410.",
+        description=(
+            "Poll after the 202 of token/: 409 until confirmed in the bot, then 200 once, then 410; "
+            "403 when the login was denied in the bot."
+        ),
         request=serializers.VerificationSerializer,
         responses={
             200: serializers.TokenPairSerializer,
+            403: OpenApiResponse(description="Denied in Telegram."),
             409: OpenApiResponse(description="Not confirmed in Telegram yet."),
             410: OpenApiResponse(description="Expired or already used: log in again."),
         },
@@ -156,21 +162,37 @@ class TelegramConfirmView(PublicAuthView):
         return _tokens(services.telegram_login_complete(**serializer.validated_data))
 
 
+def _pending(pending: PendingLogin) -> Response:
+    body = {"verification_required": True, **asdict(pending)}
+    return Response(serializers.PendingLoginSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+PENDING_CHANGE = OpenApiResponse(
+    serializers.PendingLoginSerializer,
+    description="`confirm_with: telegram`: confirm in the linked Telegram, then repeat with `verification_id`.",
+)
+
+
 class TelegramLinkView(APIView):
-    throttle_classes = (AuthThrottle,)
+    throttle_classes = (AuthThrottle, AccountPasswordThrottle)
 
     @extend_schema(
         tags=AUTH_TAG,
         summary="Link the caller's Telegram account",
         description=(
-            "With Login Widget fields: links that Telegram account now (200). With an empty body: returns a "
-            "bot link (201); sending `/start link-<nonce>` from Telegram links the sender."
+            "With Login Widget fields: links that Telegram account now (200). Replacing another linked "
+            "Telegram account needs `password` (wrong: 403; missing: 400), or `confirm_with: telegram` (202; "
+            "the linked account confirms in the bot, then send `{verification_id}`: 200, 409 pending, 403 denied, "
+            "410 expired or used). With an empty body: returns a bot link (201); sending `/start link-<nonce>` "
+            "from Telegram links the sender."
         ),
-        request=serializers.TELEGRAM_WIDGET_BODY,
+        request=serializers.TELEGRAM_LINK_BODY,
         responses={
             200: serializers.TelegramLinkedSerializer,
             201: serializers.LinkInvitationSerializer,
+            202: PENDING_CHANGE,
             409: OpenApiResponse(description="That Telegram account is linked to another user."),
+            410: OpenApiResponse(description="The confirmation expired or was used."),
         },
     )
     def post(self, request: Request) -> Response:
@@ -179,15 +201,58 @@ class TelegramLinkView(APIView):
             return Response(
                 serializers.LinkInvitationSerializer(asdict(invitation)).data, status=status.HTTP_201_CREATED
             )
-        serializer = serializers.TelegramWidgetSerializer(data=request.data)
+        body = request.data if isinstance(request.data, Mapping) else {}
+        ours = serializers.PROOF_FIELDS
+        proof = serializers.TelegramProofSerializer(data={k: v for k, v in body.items() if k in ours})
+        proof.is_valid(raise_exception=True)
+        if "verification_id" in proof.validated_data:
+            if set(body) != {"verification_id"}:
+                raise ValidationError({"verification_id": ["Send verification_id alone to finish a confirmed change."]})
+            user = services.telegram_change_complete(
+                user=request.user, purpose=ChallengePurpose.RELINK, **proof.validated_data
+            )
+            return Response(serializers.TelegramLinkedSerializer(user).data)
+        serializer = serializers.TelegramWidgetSerializer(
+            data={k: v for k, v in body.items() if k not in ours} if body else request.data
+        )
         serializer.is_valid(raise_exception=True)
-        identity = services.telegram_widget_identity(fields=serializer.validated_data)
-        user = services.telegram_link(user=request.user, telegram_id=identity.id)
-        return Response(serializers.TelegramLinkedSerializer(user).data)
+        result = services.telegram_link_with_widget(
+            user=request.user,
+            fields=serializer.validated_data,
+            password=proof.validated_data.get("password"),
+            confirm_in_telegram="confirm_with" in proof.validated_data,
+            origin=request_origin(request),
+        )
+        if isinstance(result, PendingLogin):
+            return _pending(result)
+        return Response(serializers.TelegramLinkedSerializer(result).data)
 
-    @extend_schema(tags=AUTH_TAG, summary="Unlink the caller's Telegram account", responses={204: None})
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Unlink the caller's Telegram account",
+        description=(
+            "Needs a fresh proof while Telegram is linked: `password` (wrong: 403; missing: 400), or "
+            "`confirm_with: telegram` (202; the linked account confirms in the bot, then send "
+            "`{verification_id}`: 204, 409 pending, 403 denied, 410 expired or used)."
+        ),
+        request=serializers.TelegramProofSerializer,
+        responses={204: None, 202: PENDING_CHANGE},
+    )
     def delete(self, request: Request) -> Response:
-        services.telegram_unlink(user=request.user)
+        proof = serializers.TelegramProofSerializer(data=request.data)
+        proof.is_valid(raise_exception=True)
+        if "verification_id" in proof.validated_data:
+            services.telegram_change_complete(
+                user=request.user, purpose=ChallengePurpose.UNLINK, **proof.validated_data
+            )
+        elif "confirm_with" in proof.validated_data:
+            return _pending(
+                services.telegram_change_request(
+                    user=request.user, purpose=ChallengePurpose.UNLINK, origin=request_origin(request)
+                )
+            )
+        else:
+            services.telegram_unlink(user=request.user, password=proof.validated_data.get("password"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

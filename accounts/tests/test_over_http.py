@@ -59,8 +59,19 @@ def test_a_bot_confirmed_login_over_http_yields_a_token_other_services_verify_wi
             headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
         )
         assert delivered.status_code == 200
-        assert telegram_bot.messages_to(TELEGRAM_ID) == ["Login of anna confirmed. Return to the app."]
+        [question] = telegram_bot.messages_to(TELEGRAM_ID)
+        assert question.startswith("Log in to the club account anna?")
+        assert "python-httpx, 127.0.0.1" in question
         assert telegram_bot.calls[0][0] == "/bot123456789:AAtest-bot-token-of-the-club/sendMessage"
+        assert http.post("/api/auth/telegram/confirm/", json=confirm).status_code == 409
+
+        pressed = http.post(
+            "/api/telegram/webhook/",
+            json=telegram_bot.press("Confirm", chat_id=TELEGRAM_ID),
+            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+        )
+        assert pressed.status_code == 200
+        assert telegram_bot.callback_answers()[0]["text"] == "Login of anna confirmed. Return to the app."
 
         tokens = http.post("/api/auth/telegram/confirm/", json=confirm)
         assert tokens.status_code == 200

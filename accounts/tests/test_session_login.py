@@ -126,13 +126,19 @@ def test_a_telegram_linked_account_signs_in_only_after_the_bot_confirmation(
     update = {
         "message": {"from": {"id": TELEGRAM_ID}, "chat": {"id": TELEGRAM_ID}, "date": now(), "text": f"/start {nonce}"}
     }
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("telegram-webhook"),
-            update,
-            content_type="application/json",
-            HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-        )
+
+    def deliver(update: dict) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("telegram-webhook"),
+                update,
+                content_type="application/json",
+                HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
+            )
+
+    deliver(update)  # Start: the bot asks
+    assert client.post(reverse("login-confirm")).status_code == 409
+    deliver(telegram_bot.press("Confirm", chat_id=TELEGRAM_ID))
     finished = client.post(reverse("login-confirm"))
 
     assert finished["Location"] == "/dashboard/"

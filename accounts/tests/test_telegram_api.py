@@ -48,6 +48,23 @@ def start_parameter(telegram_link: str) -> str:
     return parse_qs(urlsplit(telegram_link).query)["start"][0]
 
 
+def deliver(update: dict):
+    return post("telegram-webhook", update, HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET)
+
+
+@pytest.fixture
+def answer_in_bot(telegram_bot, django_capture_on_commit_callbacks):
+    """The user opens the link (`/start <nonce>`), gets the bot's question and presses a button."""
+
+    def answer(telegram_link: str, button: str = "Confirm", *, sender: int = TELEGRAM_ID) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook(f"/start {start_parameter(telegram_link)}", sender=sender)
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(telegram_bot.press(button, chat_id=sender))
+
+    return answer
+
+
 # --- Login Widget and Mini App sign-in ----------------------------------------------------------
 
 
@@ -165,7 +182,8 @@ def test_a_signed_in_user_links_telegram_with_widget_data(telegram_bot, api_clie
     assert response.json() == {"telegram_id": TELEGRAM_ID}
     client_user.refresh_from_db()
     assert client_user.telegram_id == TELEGRAM_ID
-    assert post("telegram-login", widget_fields(TELEGRAM_ID)).status_code == 200
+    # Another payload (the one sent to link is used up): a second apart, as Telegram would sign it.
+    assert post("telegram-login", widget_fields(TELEGRAM_ID, auth_date=now() - 1)).status_code == 200
 
 
 def test_linking_a_telegram_account_of_another_user_is_a_409(telegram_bot, api_client_for, linked_user):
@@ -247,8 +265,8 @@ def test_a_bot_link_without_a_bot_is_a_503(settings, api_client_for, client_user
     assert api_client_for(client_user).post(reverse("telegram-link")).status_code == 503
 
 
-def test_unlinking_removes_the_telegram_id(telegram_bot, api_client_for, linked_user):
-    response = api_client_for(linked_user).delete(reverse("telegram-link"))
+def test_unlinking_with_the_password_removes_the_telegram_id(telegram_bot, api_client_for, linked_user):
+    response = api_client_for(linked_user).delete(reverse("telegram-link"), {"password": PASSWORD}, format="json")
 
     assert response.status_code == 204
     linked_user.refresh_from_db()
@@ -320,7 +338,18 @@ def test_the_bot_confirmed_login_end_to_end(telegram_bot, linked_user, django_ca
 
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook(f"/start {nonce}").status_code == 200
-    assert telegram_bot.messages_to(TELEGRAM_ID) == ["Login of anna confirmed. Return to the app."]
+    # Opening the link only asks: the login waits for the Confirm button.
+    [question] = telegram_bot.messages_to(TELEGRAM_ID)
+    assert question.startswith("Log in to the club account anna?")
+    assert post("telegram-confirm", {"verification_id": body["verification_id"]}).status_code == 409
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(telegram_bot.press("Confirm", chat_id=TELEGRAM_ID)).status_code == 200
+    [answered] = telegram_bot.callback_answers()
+    assert answered["text"] == "Login of anna confirmed. Return to the app."
+    [edited] = telegram_bot.edits_to(TELEGRAM_ID)
+    assert edited["text"] == "Login of anna confirmed. Return to the app."
+    assert "reply_markup" not in edited
 
     confirmed = post("telegram-confirm", {"verification_id": body["verification_id"]})
     assert confirmed.status_code == 200
@@ -344,7 +373,7 @@ def test_only_the_linked_telegram_account_can_confirm_a_login(
 
     assert post("telegram-confirm", {"verification_id": body["verification_id"]}).status_code == 409
     assert telegram_bot.messages_to(OTHER_TELEGRAM_ID) == [
-        "This login request is not for your Telegram account; nothing was confirmed."
+        "This request is not for your Telegram account; nothing was confirmed."
     ]
 
 
@@ -366,9 +395,7 @@ def test_an_expired_login_request_can_be_neither_confirmed_nor_redeemed(
         webhook(f"/start {start_parameter(body['telegram_link'])}")
 
     assert TelegramChallenge.objects.get().confirmed_at is None
-    assert telegram_bot.messages_to(TELEGRAM_ID) == [
-        "This login request is unknown or has expired. Log in again in the app."
-    ]
+    assert telegram_bot.messages_to(TELEGRAM_ID) == ["This request is unknown or has expired. Start again in the app."]
     response = post("telegram-confirm", {"verification_id": body["verification_id"]})
     assert response.status_code == 410
     assert "expired" in response.json()["detail"]
@@ -405,9 +432,9 @@ def test_password_login_of_a_linked_user_without_a_bot_gives_tokens_directly(set
     assert set(response.json()) == {"access", "refresh"}
 
 
-def test_a_user_deleted_while_confirming_gets_no_tokens(telegram_bot, linked_user, django_capture_on_commit_callbacks):
+def test_a_user_deleted_while_confirming_gets_no_tokens(telegram_bot, linked_user, answer_in_bot):
     body = post("token-obtain", {"username": "anna", "password": PASSWORD}).json()
-    webhook(f"/start {start_parameter(body['telegram_link'])}")
+    answer_in_bot(body["telegram_link"])
 
     user_soft_delete(user=linked_user)
 

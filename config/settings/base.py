@@ -347,7 +347,10 @@ TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_BOT_USERNAME = env("TELEGRAM_BOT_USERNAME", default="")
 TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET", default="")
 TELEGRAM_API_BASE = env("TELEGRAM_API_BASE", default="https://api.telegram.org")
-TELEGRAM_AUTH_MAX_AGE = env.int("TELEGRAM_AUTH_MAX_AGE", default=86400)
+# Sign-in payloads (Login Widget, Mini App) are single-use and live minutes; linking with widget
+# data keeps a day (the signed-in user's widget data may be older than the page that sends it).
+TELEGRAM_AUTH_MAX_AGE = env.int("TELEGRAM_AUTH_MAX_AGE", default=300)
+TELEGRAM_LINK_MAX_AGE = env.int("TELEGRAM_LINK_MAX_AGE", default=86400)
 
 PAYMENT_SERVICE_URL = env("PAYMENT_SERVICE_URL", default="")
 PAYMENT_SERVICE_TIMEOUT = env.float("PAYMENT_SERVICE_TIMEOUT", default=5.0)
