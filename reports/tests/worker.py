@@ -34,10 +34,14 @@ def database_url() -> str:
 class CeleryWorker:
     """`celery -A config worker` with one prefork child, so "the process running the task" is unambiguous."""
 
-    def __init__(self, *, media_root: Path, log_path: Path) -> None:
-        self.name = f"reports-test-{uuid.uuid4().hex[:8]}@localhost"
+    def __init__(
+        self, *, media_root: Path, log_path: Path, queues: str | None = None, name: str = "reports-test"
+    ) -> None:
+        self.name = f"{name}-{uuid.uuid4().hex[:8]}@localhost"
         self.media_root = media_root
         self.log_path = log_path
+        # Every queue a task of the suite may go to, unless a test asks for the Procfile's split.
+        self.queues = queues or f"celery,{settings.REPORT_STAFF_QUEUE},{settings.REPORT_QUEUE}"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -48,7 +52,7 @@ class CeleryWorker:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(self.media_root),
         }
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", self.name]
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", self.name, "-Q", self.queues]
         # --purge: messages an earlier, interrupted run left in this namespace's queue are not ours.
         command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "--purge"]
         command += ["--without-gossip", "--without-mingle"]
