@@ -6,12 +6,15 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from reports.models import Report, ReportStatus
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -29,6 +32,23 @@ def database_url() -> str:
     # The test database (test_<name>), where the transactional tests commit what the worker must read.
     db = connection.settings_dict
     return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def finished(report_id: int, worker: "CeleryWorker", timeout: float = 30) -> Report:
+    def done():
+        report = Report.objects.get(pk=report_id)
+        return report if report.status in (ReportStatus.SUCCESS, ReportStatus.FAILURE) else None
+
+    return wait_until(done, timeout=timeout, message=f"report {report_id} to finish\n{worker.log()}")
+
+
+@contextmanager
+def table_locked(table: str):
+    """Hold an exclusive lock on `table` from a connection of its own: a report reading it waits."""
+    with psycopg.connect(database_url()) as locker:
+        locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        locker.rollback()
 
 
 class CeleryWorker:
