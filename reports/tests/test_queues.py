@@ -55,7 +55,11 @@ def media_root(settings, workers):
 
 
 def built_by(report: Report) -> str:
-    return TaskResult.objects.get(task_id=report.task_id).worker
+    # The worker stores the task's result just after the task has committed the report.
+    result = wait_until(
+        lambda: TaskResult.objects.filter(task_id=report.task_id).first(), message=f"the result of {report.pk}"
+    )
+    return result.worker
 
 
 def test_a_trainers_report_is_built_while_clients_reports_fill_the_workers_queue(
