@@ -151,10 +151,14 @@ def busiest_client():
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:
+    from django.conf import settings
+
     from config.celery import app
 
     name = f"bench-reports-{os.getpid()}@localhost"
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", name, "--purge"]
+    # Both report queues (report_request(requested_by=None) is beat's report: the staff queue).
+    command += ["-Q", f"{settings.REPORT_STAFF_QUEUE},{settings.REPORT_QUEUE}"]
     command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip"]
     with log_path.open("ab") as log:
         worker = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -7,8 +7,8 @@ are, never rewritten here):
 - `benchmarks/ws_reps.py`  — the rep stream over WebSockets, against the same processes;
 - `benchmarks/reports.py`  — reports end to end (it loads its own large database and runs its own worker).
 
-The topology is the Procfile's (two web processes, two workers, beat, the payment consumer) under
-`config.settings.production`, started by `tests/production/topology.py`, on a database of its own
+The topology is the Procfile's (two web processes, two workers, the staff worker, beat, the payment consumer)
+under `config.settings.production`, started by `tests/production/topology.py`, on a database of its own
 (`BENCH_DATABASE_URL`, created and migrated when missing, seeded with `seed_demo`). The figures go
 to stdout and into the generated block of `docs/performance.md` (between the `make bench` markers),
 with the machine and the date. Services come from the environment like everywhere else:
@@ -181,8 +181,8 @@ def render(results, *, about: str, started: datetime.datetime, duration: float) 
         "## `make bench` (generated)",
         "",
         f"Run {started:%Y-%m-%d %H:%M} UTC on {about}. The Procfile's topology on loopback (2 web processes,",
-        f"2 workers, beat, the payment consumer, production settings), {duration:g} s per measurement; each",
-        "script's own output follows, verbatim.",
+        f"2 workers, the staff worker, beat, the payment consumer, production settings), {duration:g} s per",
+        "measurement; each script's own output follows, verbatim.",
         "",
         "| benchmark | what | wall time | exit |",
         "|---|---|---|---|",

@@ -13,7 +13,7 @@ from club.services import MEMBERSHIP_DAYS_PER_PAYMENT, client_update
 from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, change_link, pill
 from core.selectors import EXPIRY_WINDOW_DAYS
 from reports.models import ReportFormat, ReportKind
-from reports.services import report_request
+from reports.services import ReportQuotaExceeded, report_request
 
 # The period of the progress report the client admin's action asks for.
 PROGRESS_REPORT_DAYS = 30
@@ -253,6 +253,10 @@ class ClientAdmin(CheckedDeleteAdmin):
                 self.message_user(
                     request, f"{client}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
                 )
+            except ReportQuotaExceeded as error:
+                # The next clients would be refused the same way: say it once.
+                self.message_user(request, f"{client} and the rest not requested: {error.message}", messages.ERROR)
+                break
             else:
                 url = reverse("reports:report-detail", args=[report.pk])
                 self.message_user(

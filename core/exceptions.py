@@ -3,14 +3,16 @@
 - 400 `{"<field>": ["message", ...], "non_field_errors": [...]}`: bad input — serializer errors, a Django
   `ValidationError` from a service or `full_clean`, a CHECK / NOT NULL / too-long value the database refused.
 - 401, 403, 404, 429 `{"detail": "message"}`: DRF's authentication, permission, not-found, throttling errors.
+- 429 `{"detail": "message", "extra": {...}}` with `Retry-After`: a per-user quota of a service (`QuotaExceeded`).
 - 409 `{"detail": "message", "extra": {...}}`: a domain rule refused a state change (`ApplicationError`), a
   delete that other rows still reference (`ProtectedError`), a unique or foreign-key conflict found by the database.
 
-Services raise Django's `ValidationError`, `ApplicationError` and `PermissionDenied`; they never know
+Services raise Django's `ValidationError`, `ApplicationError` (`QuotaExceeded`) and `PermissionDenied`; they never know
 about HTTP. Anything else still surfaces as a 500: that is a bug, not input.
 """
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,6 +39,24 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+
+
+class QuotaExceeded(ApplicationError):
+    """A per-user quota refused the operation (answered 429): the same request succeeds `retry_after` seconds later."""
+
+    def __init__(self, message: str, *, retry_after: float, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message, extra)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+class TooManyRequests(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many requests; try again later."
+    default_code = "throttled"
+
+    def __init__(self, detail: str, *, wait: int) -> None:
+        super().__init__(detail)
+        self.wait = wait  # DRF's handler sends it as `Retry-After`
 
 
 class Conflict(exceptions.APIException):
@@ -71,7 +91,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         logger.info("integrity conflict: %s", exc)
         exc = Conflict("The request conflicts with another record; reload and try again.")
     elif isinstance(exc, ApplicationError):
-        response = drf_exception_handler(Conflict(exc.message), context)
+        refusal = (
+            TooManyRequests(exc.message, wait=exc.retry_after)
+            if isinstance(exc, QuotaExceeded)
+            else Conflict(exc.message)
+        )
+        response = drf_exception_handler(refusal, context)
         if response is not None and exc.extra:
             response.data["extra"] = exc.extra
         return response
@@ -107,7 +132,7 @@ ERROR_DESCRIPTIONS = {
     "403": "The caller's role may not do this.",
     "404": "Unknown, or not visible to the caller.",
     "409": "A state conflict: the data as it is forbids the change.",
-    "429": "Throttled; retry after `Retry-After` seconds.",
+    "429": "Throttled, or over a per-user quota; retry after `Retry-After` seconds.",
 }
 
 ERROR_SCHEMAS = {

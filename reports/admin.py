@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import ClubAdmin, change_link, pill
 from reports.labels import summary_lines
 from reports.models import Report, ReportStatus
-from reports.services import report_request
+from reports.services import ReportQuotaExceeded, report_request
 
 STATUS_TONES = {ReportStatus.SUCCESS: "ok", ReportStatus.FAILURE: "lapsed"}
 
@@ -123,6 +123,12 @@ class ReportAdmin(ClubAdmin):
                 )
             except ValidationError as error:
                 self.message_user(request, f"Report #{report.pk}: {' '.join(error.messages)}", messages.ERROR)
+            except ReportQuotaExceeded as error:
+                # The next reports would be refused the same way: say it once.
+                self.message_user(
+                    request, f"Report #{report.pk} and the rest not requested: {error.message}", messages.ERROR
+                )
+                break
             else:
                 url = reverse("reports:report-detail", args=[again.pk])
                 self.message_user(

@@ -1,9 +1,11 @@
-"""Writes of reports: request one (and queue its task after commit), generate it, record its failure."""
+"""Writes of reports: request one (within its requester's quota; its task queued after commit), generate it,
+record its failure."""
 
 import dataclasses
 import datetime
 import json
 import logging
+import math
 import uuid
 
 from django.conf import settings
@@ -16,7 +18,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import User
+from accounts.permissions import is_staff_member
 from club.models import Client
+from core.exceptions import QuotaExceeded
 from core.services import model_full_clean
 from reports.models import Report, ReportKind, ReportStatus
 from reports.permissions import can_request_report
@@ -26,10 +30,70 @@ from reports.selectors import ReportData, report_data
 logger = logging.getLogger(__name__)
 
 ERROR_MAX_LENGTH = 2000
+ACTIVE = (ReportStatus.PENDING, ReportStatus.STARTED)
+QUOTA_WINDOW = datetime.timedelta(hours=1)
+# A report takes seconds: when all of a requester's slots are taken, asking again this soon is reasonable.
+ACTIVE_RETRY_AFTER_SECONDS = 5
 
 
 class ReportError(Exception):
     """The report cannot be produced for a reason its requester should read (stored in `error`)."""
+
+
+class ReportQuotaExceeded(QuotaExceeded):
+    """The requester has too many reports running, or asked for too many in the last hour (answered 429)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportQuota:
+    max_active: int
+    max_per_hour: int
+
+
+def report_quota(user: User) -> ReportQuota:
+    if is_staff_member(user):
+        return ReportQuota(settings.REPORT_MAX_ACTIVE_PER_STAFF, settings.REPORT_MAX_PER_HOUR_PER_STAFF)
+    return ReportQuota(settings.REPORT_MAX_ACTIVE_PER_USER, settings.REPORT_MAX_PER_HOUR_PER_USER)
+
+
+def report_queue(requested_by: User | None) -> str:
+    """Staff's reports (and beat's) have a queue of their own, so clients' reports can never delay them."""
+    if requested_by is None or is_staff_member(requested_by):
+        return settings.REPORT_STAFF_QUEUE
+    return settings.REPORT_QUEUE
+
+
+def _check_quota(user: User) -> None:
+    """Refuse a report beyond the requester's quota. Call inside the transaction that saves the report.
+
+    The requester's user row is locked first, so concurrent requests of one user count one after
+    the other (each sees the rows the previous one committed) and exactly the quota is accepted.
+    FOR NO KEY UPDATE: rows that merely reference the user (sessions, tokens, this report) still go through.
+    """
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).get()
+    quota = report_quota(user)
+    mine = Report.objects.filter(requested_by=user)
+    now = timezone.now()
+    recent = list(
+        mine.filter(created_at__gt=now - QUOTA_WINDOW).order_by("created_at").values_list("created_at", flat=True)
+    )
+    if len(recent) >= quota.max_per_hour:
+        # A slot frees when enough of the hour's requests have aged out of the window (a cap of 0: an hour).
+        frees_with = recent[len(recent) - quota.max_per_hour] if quota.max_per_hour > 0 else now
+        wait = (frees_with + QUOTA_WINDOW - now).total_seconds()
+        raise ReportQuotaExceeded(
+            f"Too many reports this hour: you may request {quota.max_per_hour} an hour; "
+            f"try again in {math.ceil(wait / 60)} min.",
+            retry_after=wait,
+            extra={"limit": "per_hour", "max": quota.max_per_hour},
+        )
+    if mine.filter(status__in=ACTIVE).count() >= quota.max_active:
+        raise ReportQuotaExceeded(
+            f"Too many reports at a time: you may have {quota.max_active} being generated at once; "
+            "wait for one to finish.",
+            retry_after=ACTIVE_RETRY_AFTER_SECONDS,
+            extra={"limit": "active", "max": quota.max_active},
+        )
 
 
 def _validate_period(*, date_from: datetime.date, date_to: datetime.date) -> None:
@@ -62,13 +126,16 @@ def report_request(
 ) -> Report:
     """Save a PENDING report and queue its generation once the row is committed.
 
-    `requested_by=None` is Celery beat's daily report. If the broker cannot take the task, the
-    report ends FAILURE with the reason instead of staying PENDING forever.
+    `requested_by=None` is Celery beat's daily report. A person's request beyond its quota raises
+    ReportQuotaExceeded. If the broker cannot take the task, the report ends FAILURE with the reason
+    instead of staying PENDING forever.
     """
     if requested_by is not None and not can_request_report(requested_by, kind, client):
         raise PermissionDenied("Club clients may request only the client_progress report about themselves.")
     _validate_client(kind=kind, client=client)
     _validate_period(date_from=date_from, date_to=date_to)
+    if requested_by is not None:
+        _check_quota(requested_by)
     report = Report(
         kind=kind,
         format=format,
@@ -89,7 +156,10 @@ def _enqueue(report: Report) -> None:
 
     try:
         generate_report.apply_async(
-            (report.pk,), task_id=report.task_id, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY
+            (report.pk,),
+            task_id=report.task_id,
+            queue=report_queue(report.requested_by),
+            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
         )
     except (BrokerError, OSError) as error:
         logger.warning("report %s not queued: %s", report.pk, error)

@@ -32,11 +32,16 @@ def _report_or_404(request: HttpRequest, pk: int) -> Report:
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
     form = ReportRequestForm(request.POST or None, clients=client_list(user=request.user))
+    over_quota = None
     if request.method == "POST" and form.is_valid():
         try:
             report = services.report_request(requested_by=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
+        except services.ReportQuotaExceeded as error:
+            # Said above the form, which keeps what was typed; 429 and Retry-After as the API answers.
+            form.add_error(None, error.message)
+            over_quota = error
         else:
             if report.status == ReportStatus.FAILURE:
                 messages.error(request, f"{report.get_kind_display()} could not be started: {report.error}")
@@ -44,7 +49,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{report.get_kind_display()} requested: it is being generated now.")
             return redirect("reports:report-detail", report.pk)
     page = paginate(request, selectors.report_list(user=request.user))
-    return render(request, "reports/report_list.html", {"form": form, "page": page})
+    if over_quota is None:
+        return render(request, "reports/report_list.html", {"form": form, "page": page})
+    response = render(request, "reports/report_list.html", {"form": form, "page": page}, status=429)
+    response["Retry-After"] = str(over_quota.retry_after)
+    return response
 
 
 @staff_page

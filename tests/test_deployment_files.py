@@ -17,7 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["web", "worker", "beat", "payments"]
+APP_SERVICES = ["web", "worker", "staff-worker", "beat", "payments"]
 LONG_RUNNING = ["postgres", "redis", "rabbitmq", *APP_SERVICES]
 SPEC_VARIABLES = {
     "DATABASE_URL",
@@ -57,7 +57,7 @@ def test_compose_runs_the_whole_topology():
     assert set(SERVICES) == {*LONG_RUNNING, "migrate"}
 
 
-@pytest.mark.parametrize("name", ["postgres", "redis", "rabbitmq", "web", "worker"])
+@pytest.mark.parametrize("name", ["postgres", "redis", "rabbitmq", "web", "worker", "staff-worker"])
 def test_long_running_services_have_health_checks(name):
     assert SERVICES[name]["healthcheck"]["test"]
 
@@ -111,6 +111,21 @@ def test_the_procfile_runs_the_same_processes_as_compose():
     assert set(procfile) == set(APP_SERVICES)
     assert procfile["web"].split()[0] == SERVICES["web"]["command"].split()[0]
     assert " ".join(SERVICES["payments"]["command"]) in procfile["payments"]
+
+
+def worker_queues(argv: list[str]) -> list[str]:
+    return argv[argv.index("-Q") + 1].split(",")
+
+
+def test_staff_reports_have_a_worker_of_their_own_and_every_queue_a_consumer():
+    # Issue 11: clients' reports, however many, never delay staff's (docs/operations.md, "Report queues").
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    procfile = dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
+    for argv in (procfile["worker"].split(), SERVICES["worker"]["command"]):
+        assert worker_queues(argv) == ["celery", "reports_staff", "reports"]
+    for argv in (procfile["staff-worker"].split(), SERVICES["staff-worker"]["command"]):
+        assert worker_queues(argv) == ["reports_staff"]
+        assert argv[argv.index("--hostname") + 1] == "staff@%h"  # not the workers' celery@%h on a shared host
 
 
 def test_every_uvicorn_web_process_closes_sockets_as_going_away():

@@ -243,6 +243,19 @@ REPORT_TASK_SOFT_TIME_LIMIT = env.int("REPORT_TASK_SOFT_TIME_LIMIT", default=10 
 # Starts of one report (retries and redeliveries after a killed worker) before it is failed for good.
 REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=5)
 REPORT_PENDING_TIMEOUT_HOURS = env.int("REPORT_PENDING_TIMEOUT_HOURS", default=24)
+# Per-user quotas of POST /api/reports/ and the dashboard's form (429 with Retry-After beyond):
+# reports PENDING or STARTED at once, and reports requested in the last hour. Clients (role USER)
+# get the first pair, staff (TRAINER, ADMIN) the second; beat's daily report has none.
+REPORT_MAX_ACTIVE_PER_USER = env.int("REPORT_MAX_ACTIVE_PER_USER", default=2)
+REPORT_MAX_PER_HOUR_PER_USER = env.int("REPORT_MAX_PER_HOUR_PER_USER", default=10)
+REPORT_MAX_ACTIVE_PER_STAFF = env.int("REPORT_MAX_ACTIVE_PER_STAFF", default=20)
+REPORT_MAX_PER_HOUR_PER_STAFF = env.int("REPORT_MAX_PER_HOUR_PER_STAFF", default=200)
+# Two Celery queues, so clients' reports never delay staff's: staff's (and beat's) go to
+# REPORT_STAFF_QUEUE, which a worker of its own consumes (Procfile `staff-worker`, docs/operations.md).
+REPORT_QUEUE = "reports"
+REPORT_STAFF_QUEUE = "reports_staff"
+# The report task's queue when its caller names none; reports.services names one for every request.
+CELERY_TASK_ROUTES = {"reports.tasks.generate_report": {"queue": REPORT_QUEUE}}
 
 # ---------------------------------------------------------------------------
 # Static and media files

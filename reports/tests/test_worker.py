@@ -7,7 +7,6 @@ another connection: real PostgreSQL blocking, no patched code.
 
 import os
 import signal
-from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -16,7 +15,7 @@ from reports.models import Report, ReportStatus
 from reports.tasks import daily_new_users_report, generate_report
 from reports.tests.conftest import MARCH
 from reports.tests.files import assert_file_matches_summary, csv_sections, pdf_text, xlsx_sheets
-from reports.tests.worker import CeleryWorker, database_url, wait_until
+from reports.tests.worker import CeleryWorker, database_url, finished, table_locked, wait_until
 from training.tests.factories import ExerciseFactory
 
 pytestmark = [
@@ -28,7 +27,6 @@ pytestmark = [
 
 KINDS = ["club_activity", "client_progress", "membership_revenue", "new_users"]
 FORMATS = ["csv", "xlsx", "pdf"]
-FINISHED = (ReportStatus.SUCCESS, ReportStatus.FAILURE)
 
 
 @pytest.fixture(scope="module")
@@ -45,23 +43,6 @@ def media_root(settings, worker):
     # Overrides the suite's per-test media directory: the downloads read what the worker wrote.
     settings.MEDIA_ROOT = worker.media_root
     return settings.MEDIA_ROOT
-
-
-def finished(report_id: int, worker: CeleryWorker, timeout: float = 30) -> Report:
-    def done():
-        report = Report.objects.get(pk=report_id)
-        return report if report.status in FINISHED else None
-
-    return wait_until(done, timeout=timeout, message=f"report {report_id} to finish\n{worker.log()}")
-
-
-@contextmanager
-def table_locked(table: str):
-    """Hold an exclusive lock on `table` from a connection of its own: a report reading it waits."""
-    with psycopg.connect(database_url()) as locker:
-        locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        yield
-        locker.rollback()
 
 
 def test_every_kind_and_format_is_built_by_the_worker_with_the_hand_computed_totals(

@@ -6,12 +6,15 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from reports.models import Report, ReportStatus
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -31,13 +34,34 @@ def database_url() -> str:
     return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def finished(report_id: int, worker: "CeleryWorker", timeout: float = 30) -> Report:
+    def done():
+        report = Report.objects.get(pk=report_id)
+        return report if report.status in (ReportStatus.SUCCESS, ReportStatus.FAILURE) else None
+
+    return wait_until(done, timeout=timeout, message=f"report {report_id} to finish\n{worker.log()}")
+
+
+@contextmanager
+def table_locked(table: str):
+    """Hold an exclusive lock on `table` from a connection of its own: a report reading it waits."""
+    with psycopg.connect(database_url()) as locker:
+        locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        locker.rollback()
+
+
 class CeleryWorker:
     """`celery -A config worker` with one prefork child, so "the process running the task" is unambiguous."""
 
-    def __init__(self, *, media_root: Path, log_path: Path) -> None:
-        self.name = f"reports-test-{uuid.uuid4().hex[:8]}@localhost"
+    def __init__(
+        self, *, media_root: Path, log_path: Path, queues: str | None = None, name: str = "reports-test"
+    ) -> None:
+        self.name = f"{name}-{uuid.uuid4().hex[:8]}@localhost"
         self.media_root = media_root
         self.log_path = log_path
+        # Every queue a task of the suite may go to, unless a test asks for the Procfile's split.
+        self.queues = queues or f"celery,{settings.REPORT_STAFF_QUEUE},{settings.REPORT_QUEUE}"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -48,7 +72,7 @@ class CeleryWorker:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(self.media_root),
         }
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", self.name]
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", self.name, "-Q", self.queues]
         # --purge: messages an earlier, interrupted run left in this namespace's queue are not ours.
         command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "--purge"]
         command += ["--without-gossip", "--without-mingle"]

@@ -129,6 +129,21 @@ def test_requesting_progress_reports_from_the_admin(client, superuser, django_ca
     assert reverse("reports:report-detail", args=[report.pk]) in response.content.decode()
 
 
+def test_progress_reports_beyond_the_staff_quota_are_refused_once_with_the_limit(
+    client, superuser, settings, django_capture_on_commit_callbacks
+):
+    settings.REPORT_MAX_ACTIVE_PER_STAFF = 2
+    members = ClientFactory.create_batch(4)
+
+    with django_capture_on_commit_callbacks():
+        response = run_action(client, "request_progress_reports", members)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert Report.objects.count() == 2
+    assert body.count("and the rest not requested: Too many reports at a time: you may have 2 being generated") == 1
+
+
 def test_a_client_change_page_links_to_its_related_objects(client, superuser, member):
     body = client.get(reverse("admin:club_client_change", args=[member.pk])).content.decode()
 

@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from accounts.tests.factories import AdminFactory
 from club.models import DEFAULT_MEMBERSHIP_ID, AccessLevel, ClientStatus, Membership, PaymentStatus
 from club.tests.factories import ClientFactory, MembershipFactory, PaymentFactory
-from reports.models import ReportKind, ReportStatus, period_text
+from reports.models import Report, ReportKind, ReportStatus, period_text
 from training.models import TrainingPlanTraining
 from training.tests.factories import TrainingFactory, TrainingPlanFactory
 
@@ -281,6 +281,24 @@ def test_requesting_a_report_again_links_to_the_new_one(staff, make_report, djan
     body = response.content.decode()
     assert f"Report #{report.pk} requested again as #{again.pk}" in body
     assert reverse("reports:report-detail", args=[again.pk]) in body
+
+
+def test_requesting_reports_again_beyond_the_staff_quota_says_so_once(
+    staff, make_report, settings, django_capture_on_commit_callbacks
+):
+    settings.REPORT_MAX_ACTIVE_PER_STAFF = 1
+    reports = [make_report(), make_report(), make_report()]
+
+    with django_capture_on_commit_callbacks():
+        response = staff.post(
+            reverse("admin:reports_report_changelist"),
+            {"action": "request_again", "_selected_action": [report.pk for report in reports]},
+            follow=True,
+        )
+
+    body = response.content.decode()
+    assert Report.objects.count() == 4  # one requested again, then the quota
+    assert body.count("and the rest not requested: Too many reports at a time: you may have 1 being") == 1
 
 
 # ---- Empty lists --------------------------------------------------------------------------------------

@@ -82,6 +82,20 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_is_requested(staff_cli
     assert not Report.objects.exists()
 
 
+def test_a_report_beyond_the_staff_quota_is_refused_with_the_limit_above_the_form(staff_client, trainer, settings):
+    settings.REPORT_MAX_ACTIVE_PER_STAFF = 1
+    assert staff_client.post(reverse("reports:report-list"), request_body()).status_code == 302
+
+    response = staff_client.post(reverse("reports:report-list"), request_body(format="pdf"))
+
+    assert (response.status_code, response["Retry-After"]) == (429, "5")
+    message = "Too many reports at a time: you may have 1 being generated at once; wait for one to finish."
+    assert response.context["form"].non_field_errors() == [message]
+    assert message in response.content.decode()
+    assert response.context["form"]["format"].value() == "pdf"  # what was typed is kept
+    assert Report.objects.filter(requested_by=trainer).count() == 1
+
+
 def test_a_running_report_keeps_polling_and_a_finished_one_stops(staff_client, make_report):
     running = make_report(ReportStatus.STARTED, progress=40)
     finished = make_report(ReportStatus.SUCCESS, summary={"trainings": 3, "minutes": 135})

@@ -1,4 +1,5 @@
-"""The production topology of the Procfile, started for real on loopback: web x2, worker x2, beat, consumer x2.
+"""The production topology of the Procfile, started for real on loopback: web x2, worker x2, the staff reports
+worker, beat, consumer x2.
 
 Used by the tests in this package (against the test database, a Redis DB and a RabbitMQ vhost) and by
 `make bench` (benchmarks/run_all.py). Every process runs `config.settings.production` with its
@@ -171,6 +172,7 @@ class Topology:
         jwt_public_key: str,
         webs: int = 2,
         workers: int = 2,
+        staff_workers: int = 1,
         beat: bool = True,
         consumers: int = 2,
         extra_env: dict[str, str] | None = None,
@@ -217,6 +219,11 @@ class Topology:
             # One pool process each, named, so a test knows which worker ran a task.
             argv = procfile_argv(commands["worker"], replace={"--concurrency": "1"})
             self._add(f"worker-{n}", [*argv, "--hostname", f"worker-{n}@%h"], ready_text="ready.")
+        for n in range(1, staff_workers + 1):
+            argv = procfile_argv(
+                commands["staff-worker"], replace={"--concurrency": "1", "--hostname": f"staff-worker-{n}@%h"}
+            )
+            self._add(f"staff-worker-{n}", argv, ready_text="ready.")
         if beat:
             argv = procfile_argv(commands["beat"], replace={"--schedule": str(workdir / "celerybeat-schedule")})
             self._add("beat", argv, ready_text="beat: Starting")
