@@ -110,7 +110,13 @@ def test_reports_requested_on_either_web_process_are_built_by_either_worker(topo
         return set(Report.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"SUCCESS"}
 
     wait_until(all_done, timeout=30, message="eight reports built")
-    task_ids = Report.objects.filter(pk__in=ids).values_list("task_id", flat=True)
+    task_ids = list(Report.objects.filter(pk__in=ids).values_list("task_id", flat=True))
+    # A worker stores its task's result just after the task marked the report SUCCESS.
+    wait_until(
+        lambda: TaskResult.objects.filter(task_id__in=task_ids).count() == len(task_ids),
+        timeout=10,
+        message="eight task results stored",
+    )
     workers = {
         worker.split("@")[0]
         for worker in TaskResult.objects.filter(task_id__in=task_ids).values_list("worker", flat=True)
