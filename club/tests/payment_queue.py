@@ -64,10 +64,16 @@ def publish(broker, queue_name: str, body) -> None:
 
 def publish_raw(broker, queue_name: str, body: bytes, **properties) -> None:
     """Publish exactly these bytes and AMQP properties (py-amqp, below kombu's encoding)."""
+    publish_raw_many(broker, queue_name, [(body, properties)])
+
+
+def publish_raw_many(broker, queue_name: str, messages) -> None:
+    """publish_raw() for each (body, properties), on one channel, each confirmed by the broker."""
     channel = broker.channel()
     try:
         Queue(queue_name, durable=True, channel=channel).declare()
-        channel.basic_publish(amqp.Message(body, **properties), exchange="", routing_key=queue_name)
+        for body, properties in messages:
+            channel.basic_publish(amqp.Message(body, **properties), exchange="", routing_key=queue_name)
     finally:
         channel.close()
 
