@@ -134,7 +134,4 @@ def test_a_thousand_random_messages_all_reach_the_dead_letter_queue_and_the_cons
     reasons = [message.headers.get("x-dead-letter-reason") for message in dead]
     assert all(isinstance(reason, str) and reason for reason in reasons)
     assert not [reason for reason in reasons if reason.startswith("unexpected error")]
-    import collections
-
-    print(collections.Counter(r.split(":")[0][:40] for r in reasons).most_common())
     assert queue_depth(broker, queue_name) == 0
