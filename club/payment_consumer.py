@@ -199,8 +199,11 @@ class PaymentEventConsumer(ConsumerMixin):
             return f"content_encoding must be utf-8, got {message.content_encoding!r:.100}."
         return None
 
-    def dead_letter(self, message: Message, *, reason: str) -> None:
+    def dead_letter(self, message: Message | AmqpMessage, *, reason: str) -> None:
+        """Park `message` (kombu's, or py-amqp's if kombu could not even wrap it) with `reason`, then ack it."""
         logger.warning("payment event dead-lettered: %s", _safe_text(reason))
+        # py-amqp's message raises AttributeError for a property it was not sent.
+        properties = getattr(message, "properties", None) or {}
         body = message.body
         if not isinstance(body, bytes):
             # py-amqp hands an empty body over as "" (and kombu would encode a str with the
@@ -212,11 +215,14 @@ class PaymentEventConsumer(ConsumerMixin):
             routing_key=self.dead_letter_queue.name,
             exchange="",
             declare=[self.dead_letter_queue],
-            headers=_dead_letter_headers(message.headers, reason),
-            content_type=_short_str(message.content_type) or "application/octet-stream",
-            content_encoding=_short_str(message.content_encoding) or "binary",
+            headers=_dead_letter_headers(properties.get("application_headers"), reason),
+            content_type=_short_str(properties.get("content_type")) or "application/octet-stream",
+            content_encoding=_short_str(properties.get("content_encoding")) or "binary",
             delivery_mode=2,
             retry=True,
         )
-        message.ack()
+        if isinstance(message, Message):
+            message.ack()
+        else:
+            message.channel.basic_ack(message.delivery_tag)
         PAYMENT_EVENTS.labels("dead_lettered").inc()
