@@ -351,13 +351,13 @@ TELEGRAM_AUTH_MAX_AGE = env.int("TELEGRAM_AUTH_MAX_AGE", default=86400)
 
 PAYMENT_SERVICE_URL = env("PAYMENT_SERVICE_URL", default="")
 PAYMENT_SERVICE_TIMEOUT = env.float("PAYMENT_SERVICE_TIMEOUT", default=5.0)
-PAYMENT_QUEUE = env("PAYMENT_QUEUE", default="payment_queue")
 # A payment event's timestamp must lie in [now - MAX_AGE, now + MAX_AHEAD], else it is dead-lettered
 # (a provider replaying month-old events, a clock far off, or a forged year-1 date).
 PAYMENT_EVENT_MAX_AGE = timedelta(days=env.int("PAYMENT_EVENT_MAX_AGE_DAYS", default=30))
 PAYMENT_EVENT_MAX_AHEAD = timedelta(hours=env.int("PAYMENT_EVENT_MAX_AHEAD_HOURS", default=24))
 # Bodies above this size are dead-lettered unread (an event is ~120 bytes).
 PAYMENT_EVENT_MAX_BYTES = env.int("PAYMENT_EVENT_MAX_BYTES", default=16384)
+PAYMENT_QUEUE = env("PAYMENT_QUEUE", default="payment_queue")
 
 # ---------------------------------------------------------------------------
 # Workouts (real-time rep counting, docs/realtime.md)
