@@ -22,8 +22,20 @@ from core.services import model_full_clean, model_update
 logger = logging.getLogger(__name__)
 
 MEMBERSHIP_DAYS_PER_PAYMENT = 30
+# The moves a provider event may make, and no other: the one place that says so. An event asking
+# for anything else (a duplicate, a late PENDING after FAILED or PAID, anything after a settled state)
+# changes nothing. A FAILED attempt may still be paid, expire or be cancelled.
+PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    PaymentStatus.PENDING: frozenset(
+        {PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED}
+    ),
+    PaymentStatus.FAILED: frozenset({PaymentStatus.PAID, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED}),
+    PaymentStatus.PAID: frozenset(),
+    PaymentStatus.EXPIRED: frozenset(),
+    PaymentStatus.CANCELLED: frozenset(),
+}
 # A payment in one of these states has been settled; later events about it change nothing.
-SETTLED_PAYMENT_STATUSES = {PaymentStatus.PAID, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED}
+SETTLED_PAYMENT_STATUSES = {status for status, moves in PAYMENT_TRANSITIONS.items() if not moves}
 
 
 @transaction.atomic
@@ -119,6 +131,8 @@ def payment_request_pay_link(*, payment: Payment) -> Payment:
 def payment_apply_event(*, event: PaymentEvent) -> bool:
     """Apply one provider event to its payment; False when it changes nothing (a duplicate, or late).
 
+    Only the moves in PAYMENT_TRANSITIONS happen: a late PENDING never takes a FAILED or PAID payment back.
+
     `PAID` also makes the client ACTIVE on the paid membership and extends its expiration by 30 days
     from the later of today and the current expiration. The payment row is locked first, so two
     consumers handling the same event apply it once. Raises MalformedPaymentEvent for an event
@@ -127,7 +141,7 @@ def payment_apply_event(*, event: PaymentEvent) -> bool:
     payment = Payment.objects.select_for_update().filter(pk=event.payment_id).first()
     if payment is None or payment.client_id != event.client_id:
         raise MalformedPaymentEvent(f"no payment {event.payment_id} of client {event.client_id}.")
-    if payment.status == event.status or payment.status in SETTLED_PAYMENT_STATUSES:
+    if event.status not in PAYMENT_TRANSITIONS[payment.status]:
         logger.info("payment %s is %s; event %s changes nothing", payment.pk, payment.status, event.status)
         return False
     payment.status = event.status

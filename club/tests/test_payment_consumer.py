@@ -6,7 +6,8 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
+import zlib
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -14,86 +15,22 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from kombu import Connection, Queue
 
 from club.models import Client, Payment
 from club.payment_consumer import PaymentEventConsumer
 from club.tests.factories import ClientFactory, MembershipFactory, PaymentFactory
+from club.tests.payment_queue import (
+    PAID_AT,
+    body_bytes,
+    drain,
+    event,
+    publish,
+    publish_raw,
+    queue_depth,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-PAID_AT = "2026-03-01T10:00:00+00:00"
-
-
-@pytest.fixture
-def broker():
-    with Connection(settings.CELERY_BROKER_URL, transport_options={"confirm_publish": True}) as conn:
-        yield conn
-
-
-@pytest.fixture
-def queue_name(broker):
-    name = f"payment_queue_test_{uuid.uuid4().hex[:8]}"
-    yield name
-    channel = broker.channel()
-    for queue in (name, f"{name}.dlq"):
-        Queue(queue, channel=channel).delete()
-    channel.close()
-
-
-def publish(broker, queue_name: str, body) -> None:
-    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    with broker.Producer() as producer:
-        producer.publish(
-            payload,
-            routing_key=queue_name,
-            exchange="",
-            declare=[Queue(queue_name, durable=True)],
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,
-        )
-
-
-def event(payment: Payment, status: str = "PAID") -> dict:
-    return {"payment_id": payment.pk, "client_id": payment.client_id, "status": status, "timestamp": PAID_AT}
-
-
-def drain(broker, name: str) -> list:
-    channel = broker.channel()
-    queue = Queue(name, durable=True, channel=channel)
-    messages = []
-    while (message := queue.get(no_ack=True)) is not None:
-        messages.append(message)
-    channel.close()
-    return messages
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def running_consumer(broker, queue_name):
-    consumer = PaymentEventConsumer(broker, queue_name)
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    # No need to wait for it: publish() declares the durable queue, so messages wait for the consumer.
-    yield consumer
-    consumer.stop()
-    thread.join(timeout=10)
-    assert not thread.is_alive()
-
-
-def queue_depth(broker, name: str) -> int:
-    channel = broker.channel()
-    try:
-        return Queue(name, durable=True, channel=channel).queue_declare(passive=True).message_count
-    finally:
-        channel.close()
 
 
 def test_a_paid_event_applied_twice_extends_the_membership_once(broker, queue_name, running_consumer):
@@ -144,18 +81,88 @@ def test_malformed_events_are_dead_lettered_and_the_consumer_carries_on(broker, 
 
     wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "FAILED")
     dead = drain(broker, f"{queue_name}.dlq")
-    reasons = {
-        message.body.encode() if isinstance(message.body, str) else message.body: message.headers[
-            "x-dead-letter-reason"
-        ]
-        for message in dead
-    }
+    reasons = {body_bytes(message): message.headers["x-dead-letter-reason"] for message in dead}
     assert sorted(reasons) == sorted(body if isinstance(body, bytes) else json.dumps(body).encode() for body in bad)
     assert reasons[b"{not json"].startswith("not JSON")
     assert reasons[json.dumps(bad[1]).encode()] == "payment_id must be a positive integer, got '7'."
     assert reasons[json.dumps(bad[4]).encode()] == f"no payment {payment.pk} of client {stranger.pk}."
     assert queue_depth(broker, queue_name) == 0
     assert Client.objects.get(pk=stranger.pk).expiration_date is None
+
+
+def test_messages_the_consumer_cannot_read_are_dead_lettered_with_the_reason_and_it_carries_on(
+    broker, queue_name, running_consumer
+):
+    payment = PaymentFactory()
+    good = json.dumps(event(payment, "FAILED")).encode()
+    json_type = {"content_type": "application/json"}
+    odd_headers = {"none": None, "price": Decimal("1.50"), "nested": {"list": [1, b"\xff\x00", "\ud800"]}, b"\xff": "k"}
+    cases = [
+        # (body, AMQP properties, the reason the dead letter must carry)
+        (b"", {**json_type, "content_encoding": "binary"}, "empty body."),
+        (b"", {}, "empty body."),
+        (b"\xff\xfe\xfa{", json_type, "the body is not UTF-8"),
+        (good.decode().encode("utf-16"), json_type, "the body is not UTF-8"),
+        (good.decode().encode("utf-16"), {**json_type, "content_encoding": "utf-16"}, "content_encoding must be utf-8"),
+        (good, {**json_type, "content_encoding": "gzip"}, "content_encoding must be utf-8"),
+        (good, {"content_type": "text/plain"}, "content_type must be application/json"),
+        (zlib.compress(good), {**json_type, "application_headers": {"compression": "zlib"}}, "compressed bodies"),
+        (b"junk", {**json_type, "application_headers": {"compression": "nope"}}, "compressed bodies"),
+        (good + b" " * settings.PAYMENT_EVENT_MAX_BYTES, json_type, "body too large"),
+        (good, {"content_type": b"\xff\xfeapplication/json"}, "unreadable AMQP properties: UnicodeDecodeError"),
+        (good, {**json_type, "content_encoding": b"\xc3("}, "unreadable AMQP properties: UnicodeDecodeError"),
+        (b"[" * 5000 + b"]" * 5000, json_type, "the body must be a JSON object."),
+        (b'{"payment_id": NaN}', json_type, "NaN is not JSON."),
+        (b"{not json", {**json_type, "application_headers": odd_headers}, "not JSON"),
+        (b"{not json", {**json_type, "application_headers": {"big": "x" * 20000}}, "not JSON"),
+    ]
+    for body, properties, _ in cases:
+        publish_raw(broker, queue_name, body, **properties)
+    publish(broker, queue_name, event(payment, "FAILED"))
+
+    # The valid event behind them all is applied: the consumer went on.
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "FAILED")
+    assert running_consumer.thread.is_alive()
+    assert queue_depth(broker, queue_name) == 0
+    dead = drain(broker, f"{queue_name}.dlq")
+    assert [body_bytes(message) for message in dead] == [body for body, _, _ in cases]
+    reasons = [message.headers["x-dead-letter-reason"] for message in dead]
+    assert [reason[: len(expected)] for reason, (_, _, expected) in zip(reasons, cases, strict=True)] == [
+        expected for _, _, expected in cases
+    ]
+    # Headers travel with the dead letter; those too big to publish again as their repr.
+    assert dead[-2].headers["nested"] == {"list": [1, b"\xff\x00", "\ud800"]}
+    assert dead[-2].headers["price"] == Decimal("1.50")
+    assert dead[-1].headers["x-original-headers"].startswith("{'big': 'xxx")
+    assert dead[7].headers["compression"] == "zlib"
+    assert dead[10].headers["x-original-properties"]  # the raw property bytes, for the post-mortem
+
+
+def test_events_with_an_impossible_timestamp_or_an_unknown_field_are_dead_lettered(
+    broker, queue_name, running_consumer
+):
+    payment = PaymentFactory()
+    now = timezone.now()
+    bad = [
+        event(payment, timestamp="0001-01-01T00:00:00+14:00"),
+        event(payment, timestamp="9999-12-31T23:59:59-14:00"),
+        event(payment, timestamp=(now - settings.PAYMENT_EVENT_MAX_AGE - datetime.timedelta(minutes=1)).isoformat()),
+        event(payment, timestamp=(now + settings.PAYMENT_EVENT_MAX_AHEAD + datetime.timedelta(minutes=1)).isoformat()),
+        {**event(payment), "amount": "0.01"},
+        {**event(payment), "timestamp": 1767225600},
+    ]
+    for body in bad:
+        publish(broker, queue_name, body)
+    publish(broker, queue_name, event(payment, "PAID"))
+
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "PAID")
+    reasons = [message.headers["x-dead-letter-reason"] for message in drain(broker, f"{queue_name}.dlq")]
+    assert reasons[0] == "timestamp '0001-01-01T00:00:00+14:00' is out of range."
+    assert reasons[1] == "timestamp '9999-12-31T23:59:59-14:00' is out of range."
+    assert reasons[2].startswith(f"timestamp {bad[2]['timestamp']!r} is outside ")
+    assert reasons[3].startswith(f"timestamp {bad[3]['timestamp']!r} is outside ")
+    assert reasons[4:] == ["unknown field(s): 'amount'.", "timestamp must be an ISO 8601 date-time."]
+    assert Payment.objects.get(pk=payment.pk).paid_at == datetime.datetime.fromisoformat(PAID_AT)
 
 
 def start_consume_payments(queue_name: str) -> subprocess.Popen:

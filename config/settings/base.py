@@ -367,6 +367,12 @@ TELEGRAM_LINK_MAX_AGE = env.int("TELEGRAM_LINK_MAX_AGE", default=86400)
 
 PAYMENT_SERVICE_URL = env("PAYMENT_SERVICE_URL", default="")
 PAYMENT_SERVICE_TIMEOUT = env.float("PAYMENT_SERVICE_TIMEOUT", default=5.0)
+# A payment event's timestamp must lie in [now - MAX_AGE, now + MAX_AHEAD], else it is dead-lettered
+# (a provider replaying month-old events, a clock far off, or a forged year-1 date).
+PAYMENT_EVENT_MAX_AGE = timedelta(days=env.int("PAYMENT_EVENT_MAX_AGE_DAYS", default=30))
+PAYMENT_EVENT_MAX_AHEAD = timedelta(hours=env.int("PAYMENT_EVENT_MAX_AHEAD_HOURS", default=24))
+# Bodies above this size are dead-lettered unread (an event is ~120 bytes).
+PAYMENT_EVENT_MAX_BYTES = env.int("PAYMENT_EVENT_MAX_BYTES", default=16384)
 PAYMENT_QUEUE = env("PAYMENT_QUEUE", default="payment_queue")
 # ISO 4217 code printed beside every amount in reports, receipts and pages.
 CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")

@@ -1,15 +1,18 @@
+import datetime
 import json
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from kombu import Connection, Queue
 from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.production.topology import Topology
 
-PAID_AT = "2026-03-01T10:00:00+00:00"
+# Within the consumer's accepted window (settings.PAYMENT_EVENT_MAX_AGE) whenever the suite runs.
+PAID_AT = (timezone.now() - datetime.timedelta(hours=1)).replace(microsecond=0).isoformat()
 
 
 def topology_database_url() -> str:
