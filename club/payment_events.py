@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from club.models import PaymentStatus
 
+# REFUNDED is the desk's (club.services.payment_refund), never the provider's.
+PROVIDER_STATUSES = [status for status in PaymentStatus.values if status != PaymentStatus.REFUNDED]
+
 
 class MalformedPaymentEvent(ValueError):
     """The message can never be applied as it is (retrying would not help)."""
@@ -38,8 +41,8 @@ def parse_payment_event(raw: bytes | str) -> PaymentEvent:
         raise MalformedPaymentEvent(f"not JSON: {error}") from error
     if not isinstance(body, dict):
         raise MalformedPaymentEvent("the body must be a JSON object.")
-    if body.get("status") not in PaymentStatus.values:
-        raise MalformedPaymentEvent(f"status must be one of {', '.join(PaymentStatus.values)}.")
+    if body.get("status") not in PROVIDER_STATUSES:
+        raise MalformedPaymentEvent(f"status must be one of {', '.join(PROVIDER_STATUSES)}.")
     try:
         timestamp = datetime.datetime.fromisoformat(str(body.get("timestamp")))
     except ValueError as error:

@@ -354,6 +354,14 @@ PAYMENT_SERVICE_TIMEOUT = env.float("PAYMENT_SERVICE_TIMEOUT", default=5.0)
 PAYMENT_QUEUE = env("PAYMENT_QUEUE", default="payment_queue")
 
 # ---------------------------------------------------------------------------
+# Front desk: sales, the membership ledger, holds (docs/front-desk.md)
+# ---------------------------------------------------------------------------
+# ISO 4217 code printed beside every amount (receipts, cash-up, reports); amounts are stored without it.
+CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
+# Days of holds a member may take within 365 days.
+MEMBERSHIP_HOLD_MAX_DAYS = env.int("MEMBERSHIP_HOLD_MAX_DAYS", default=30)
+
+# ---------------------------------------------------------------------------
 # Workouts (real-time rep counting, docs/realtime.md)
 # ---------------------------------------------------------------------------
 # Debounce window between two counted reps of one user and type; per-type overrides as
