@@ -144,14 +144,14 @@ class ClientAdmin(CheckedDeleteAdmin):
     autocomplete_fields = ("user", "membership", "trainer")
     # The paid-until date moves only through the membership ledger (sales, holds, refunds, corrections
     # with a reason: club.services); a plain field here would change it without a ledger row.
-    readonly_fields = ("expiration_date", "created_at", "updated_at", "related_links")
+    readonly_fields = ("paid_until_ledger", "created_at", "updated_at", "related_links")
     date_hierarchy = "expiration_date"
     ordering = ("last_name", "first_name")
     inlines = [PaymentInline]
     fieldsets = (
         (None, {"fields": ("user", ("first_name", "last_name"), "phone_number", "gender", "date_of_birth")}),
         ("Body", {"fields": (("weight_kg", "height_cm"),)}),
-        ("Membership", {"fields": ("membership", "status", "expiration_date", "trainer")}),
+        ("Membership", {"fields": ("membership", "status", "paid_until_ledger", "trainer")}),
         ("History", {"fields": ("related_links", "created_at", "updated_at")}),
     )
     # The old "Extend membership by 30 days (paid at the desk)" action is gone: it moved the date with no
@@ -216,6 +216,16 @@ class ClientAdmin(CheckedDeleteAdmin):
         if days_left <= EXPIRY_WINDOW_DAYS:
             return pill(f"{shown} · {ngettext('%d day left', '%d days left', days_left) % days_left}", "soon")
         return shown
+
+    @admin.display(description="Paid until")
+    def paid_until_ledger(self, client: Client) -> str:
+        shown = formats.date_format(client.expiration_date) if client.expiration_date else "—"
+        return format_html(
+            '{}<div class="help">{}</div>',
+            shown,
+            "Changes only with a sale, a provider payment, a hold, a refund or a correction with a reason, "
+            "each kept in the membership ledger.",
+        )
 
     @admin.display(description="related")
     def related_links(self, client: Client) -> str:

@@ -341,8 +341,9 @@ def payment_refund(*, payment: Payment, reason: str, staff: User | None) -> Paym
     """
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the money is given back."})
-    client = _locked(payment.client)
+    # Payment row, then client row: the order payment_apply_event locks them in, so the two never deadlock.
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    client = _locked(payment.client)
     if payment.status == PaymentStatus.REFUNDED:
         raise ApplicationError(f"Payment {payment.pk} was already refunded.", {"refunded_at": payment.refunded_at})
     if payment.status != PaymentStatus.PAID:

@@ -303,6 +303,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "club.models.ClientStatus",
         "PaymentStatusEnum": "club.models.PaymentStatus",
+        "MembershipEventKindEnum": "club.models.MembershipEventKind",
+        "ReportKindEnum": "reports.models.ReportKind",
         "PlanStatusEnum": "training.models.PlanStatus",
     },
     "POSTPROCESSING_HOOKS": [
