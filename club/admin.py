@@ -8,7 +8,18 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from club.models import DEFAULT_MEMBERSHIP_ID, Client, ClientStatus, Membership, Payment, PaymentStatus
+from club.models import (
+    DEFAULT_MEMBERSHIP_ID,
+    Client,
+    ClientStatus,
+    Membership,
+    MembershipEvent,
+    MembershipHold,
+    Payment,
+    PaymentStatus,
+    ReceiptSequence,
+)
+from club.selectors import phone_search_digits
 from club.services import MEMBERSHIP_DAYS_PER_PAYMENT, client_update
 from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, change_link, pill
 from core.selectors import EXPIRY_WINDOW_DAYS
@@ -25,8 +36,8 @@ PAYMENT_TONES = {
     PaymentStatus.FAILED: "lapsed",
     PaymentStatus.EXPIRED: "quiet",
     PaymentStatus.CANCELLED: "quiet",
+    PaymentStatus.REFUNDED: "quiet",
 }
-EXTEND_ACTION = f"Extend membership by {MEMBERSHIP_DAYS_PER_PAYMENT} days (paid at the desk)"
 
 
 def payment_status_pill(payment: Payment) -> str:
@@ -131,17 +142,21 @@ class ClientAdmin(CheckedDeleteAdmin):
     search_fields = ("first_name", "last_name", "phone_number", "user__username", "user__email")
     search_help_text = "Search by first or last name, phone number, username or email."
     autocomplete_fields = ("user", "membership", "trainer")
-    readonly_fields = ("created_at", "updated_at", "related_links")
+    # The paid-until date moves only through the membership ledger (sales, holds, refunds, corrections
+    # with a reason: club.services); a plain field here would change it without a ledger row.
+    readonly_fields = ("paid_until_ledger", "created_at", "updated_at", "related_links")
     date_hierarchy = "expiration_date"
     ordering = ("last_name", "first_name")
     inlines = [PaymentInline]
     fieldsets = (
         (None, {"fields": ("user", ("first_name", "last_name"), "phone_number", "gender", "date_of_birth")}),
         ("Body", {"fields": (("weight_kg", "height_cm"),)}),
-        ("Membership", {"fields": ("membership", "status", "expiration_date", "trainer")}),
+        ("Membership", {"fields": ("membership", "status", "paid_until_ledger", "trainer")}),
         ("History", {"fields": ("related_links", "created_at", "updated_at")}),
     )
-    actions = ["deactivate_clients", "extend_memberships", "request_progress_reports"]
+    # The old "Extend membership by 30 days (paid at the desk)" action is gone: it moved the date with no
+    # payment and no ledger row. The desk's "Sell / renew" (club.services.membership_sale) replaces it.
+    actions = ["deactivate_clients", "request_progress_reports"]
     empty_message = (
         "Members sign up in the club app, or a trainer adds them on the dashboard's “New client” page "
         "(account and profile at once). Here, add a profile to an existing user account."
@@ -159,10 +174,20 @@ class ClientAdmin(CheckedDeleteAdmin):
         "membership": "What the member is on. A paid payment switches it to the membership paid for.",
         "status": "Active: may train. On hold: paused; the nightly check leaves it alone. "
         "Inactive: left the club, or an active membership passed its last paid day (set every night).",
-        "expiration_date": "Last day the membership is paid for. For a payment at the desk, select the client "
-        f"in the list and run “{EXTEND_ACTION}”.",
+        "expiration_date": "Last day the membership is paid for. It changes only with a sale, a provider "
+        "payment, a hold, a refund or a correction with a reason, each kept in the membership ledger.",
         "trainer": "The trainer who looks after this member.",
     }
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_effective_status()
+
+    def get_search_results(self, request, queryset, search_term):
+        # A phone number however it is typed (+7 935 576-61-26, 89355766126): the indexed normalised column.
+        digits = phone_search_digits(search_term)
+        if digits:
+            return queryset.filter(phone_normalized__contains=digits), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_view_on_site_url(self, obj=None):
         # "View on site" opens the trainers' page of the client: its charts, plans and sessions.
@@ -172,9 +197,9 @@ class ClientAdmin(CheckedDeleteAdmin):
     def full_name(self, client: Client) -> str:
         return client.full_name
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description="status", ordering="effective_status")
     def status_label(self, client: Client) -> str:
-        return pill(client.get_status_display(), STATUS_TONES.get(client.status, "quiet"))
+        return pill(client.current_status_display, STATUS_TONES.get(client.current_status, "quiet"))
 
     @admin.display(description="paid until", ordering="expiration_date")
     def paid_until(self, client: Client) -> str:
@@ -191,6 +216,16 @@ class ClientAdmin(CheckedDeleteAdmin):
         if days_left <= EXPIRY_WINDOW_DAYS:
             return pill(f"{shown} · {ngettext('%d day left', '%d days left', days_left) % days_left}", "soon")
         return shown
+
+    @admin.display(description="Paid until")
+    def paid_until_ledger(self, client: Client) -> str:
+        shown = formats.date_format(client.expiration_date) if client.expiration_date else "—"
+        return format_html(
+            '{}<div class="help">{}</div>',
+            shown,
+            "Changes only with a sale, a provider payment, a hold, a refund or a correction with a reason, "
+            "each kept in the membership ledger.",
+        )
 
     @admin.display(description="related")
     def related_links(self, client: Client) -> str:
@@ -214,26 +249,6 @@ class ClientAdmin(CheckedDeleteAdmin):
         count = len(clients)
         self.message_user(
             request, ngettext("%d client deactivated.", "%d clients deactivated.", count) % count, messages.SUCCESS
-        )
-
-    @admin.action(description=EXTEND_ACTION)
-    def extend_memberships(self, request, queryset) -> None:
-        # As a paid payment would: from the later of today and the current last day, and active again.
-        today = timezone.localdate()
-        for client in queryset:
-            paid_until = max(today, client.expiration_date or today)
-            client_update(
-                client=client,
-                data={
-                    "expiration_date": paid_until + datetime.timedelta(days=MEMBERSHIP_DAYS_PER_PAYMENT),
-                    "status": ClientStatus.ACTIVE,
-                },
-            )
-        count = queryset.count()
-        self.message_user(
-            request,
-            ngettext("%d membership extended.", "%d memberships extended.", count) % count,
-            messages.SUCCESS,
         )
 
     @admin.action(description=f"Request a progress report ({PROGRESS_REPORT_DAYS} days, PDF)")
@@ -285,7 +300,7 @@ class PaymentAdmin(ClubAdmin):
             {
                 "fields": ("client", "membership", "amount", "status"),
                 "description": "The status comes from the payment provider's events, which also extend the "
-                f"membership once it is paid. For a payment at the desk use “{EXTEND_ACTION}” in the client list.",
+                "membership once it is paid. Money taken at the desk is a sale (club.services.membership_sale).",
             },
         ),
         ("Payment provider", {"fields": ("provider_reference", "pay_link")}),
@@ -325,3 +340,38 @@ class PaymentAdmin(ClubAdmin):
     @admin.display(description="status", ordering="status")
     def status_label(self, payment: Payment) -> str:
         return payment_status_pill(payment)
+
+
+class ReadOnlyAdmin(ClubAdmin):
+    """Rows only the front desk's services write (club.services): staff read them here, never edit them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# The desk's own screens (New member, Sell / renew, Hold, the ledger inline) come with the admin phase:
+# until then the ledger, holds and receipt counters are read-only lists.
+@admin.register(MembershipEvent)
+class MembershipEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "client", "kind", "expiration_before", "expiration_after", "payment", "staff")
+    list_filter = ("kind",)
+    list_select_related = ("client", "payment", "staff")
+    search_fields = ("client__first_name", "client__last_name", "reason")
+
+
+@admin.register(MembershipHold)
+class MembershipHoldAdmin(ReadOnlyAdmin):
+    list_display = ("client", "starts_on", "ends_on", "reason", "cancelled_at")
+    list_select_related = ("client",)
+    search_fields = ("client__first_name", "client__last_name")
+
+
+@admin.register(ReceiptSequence)
+class ReceiptSequenceAdmin(ReadOnlyAdmin):
+    list_display = ("year", "last_number")

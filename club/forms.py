@@ -40,10 +40,11 @@ CLIENT_FIELDS = [
     "weight_kg",
     "height_cm",
     "membership",
-    "expiration_date",
     "status",
     "trainer",
 ]
+# No `expiration_date`: the paid-until date moves only through the front desk's sales, holds and
+# corrections (ADMIN, club.services), each written to the membership ledger; trainers only read it.
 
 
 class ClientForm(forms.ModelForm):
@@ -53,10 +54,9 @@ class ClientForm(forms.ModelForm):
         model = Client
         fields = CLIENT_FIELDS
         field_classes = {"membership": MembershipChoiceField}
-        labels = {"weight_kg": "Weight (kg)", "height_cm": "Height (cm)", "expiration_date": "Membership paid until"}
+        labels = {"weight_kg": "Weight (kg)", "height_cm": "Height (cm)"}
         widgets = {
             "date_of_birth": DateInput(),
-            "expiration_date": DateInput(),
             "phone_number": forms.TelInput(attrs={"autocomplete": "tel"}),
         }
 
@@ -74,7 +74,7 @@ class ClientForm(forms.ModelForm):
                 "Person",
                 ["first_name", "last_name", "phone_number", "gender", "date_of_birth", "weight_kg", "height_cm"],
             ),
-            ("Membership", ["membership", "expiration_date", "status", "trainer"]),
+            ("Membership", ["membership", "status", "trainer"]),
         ]
         return [
             (title, [self[name] for name in names if name in self.fields])

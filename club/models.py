@@ -1,9 +1,14 @@
+import contextlib
+import contextvars
 import datetime
+import re
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Now
 from django.utils import formats, timezone
 
@@ -38,6 +43,27 @@ class PaymentStatus(models.TextChoices):
     EXPIRED = "EXPIRED", "Expired"
     CANCELLED = "CANCELLED", "Cancelled"
     FAILED = "FAILED", "Failed"
+    REFUNDED = "REFUNDED", "Refunded"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "CASH", "Cash"
+    CARD = "CARD", "Card"
+    TRANSFER = "TRANSFER", "Bank transfer"
+    PROVIDER = "PROVIDER", "Online (payment provider)"
+
+
+# What the front desk may take at a sale; PROVIDER payments come from the provider's events.
+DESK_PAYMENT_METHODS = [PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.TRANSFER]
+
+
+class MembershipEventKind(models.TextChoices):
+    SALE = "SALE", "Sale at the desk"
+    PAYMENT = "PAYMENT", "Online payment"
+    HOLD = "HOLD", "Hold"
+    HOLD_CANCELLED = "HOLD_CANCELLED", "Hold cancelled"
+    REFUND = "REFUND", "Refund"
+    CORRECTION = "CORRECTION", "Correction"
 
 
 class Membership(models.Model):
@@ -57,6 +83,101 @@ class Membership(models.Model):
         # What staff pick it by: "Premium · 49.00/month" (a payment buys MEMBERSHIP_DAYS_PER_PAYMENT days).
         level = self.get_access_level_display() if self.access_level else "Membership"
         return f"{level} · {self.price}/month" if self.price else f"{level} · free"
+
+
+def normalize_phone(raw: str | None) -> str:
+    """The digits a phone number is searched by: Russian numbers as their 10-digit national number.
+
+    Non-digits go (`+7 (935) 576-61-26` → `79355766126`); an 11-digit number starting with 8 (the
+    domestic trunk prefix) or 7 (the country code) loses that digit, so `+7 935 576-61-26`,
+    `89355766126` and `9355766126` are all `9355766126`. Any other number keeps all its digits.
+    """
+    digits = re.sub(r"\D", "", raw or "")
+    if len(digits) == 11 and digits[0] in "78":
+        return digits[1:]
+    return digits
+
+
+# ---------------------------------------------------------------------------
+# The membership ledger's guard
+# ---------------------------------------------------------------------------
+# Every change of clients.expiration_date must come with its membership_events row, in the same
+# transaction (club.services._ledger_write). Two locks keep it so:
+# 1. here, in Python: Client.save(), ClientQuerySet.update/bulk_update/bulk_create refuse to change
+#    expiration_date unless the ledger function opened `ledger_write()`. Any new code path (a form, an
+#    admin field, a task, a fixture) fails at once with LedgerBypassError, on SQLite too.
+# 2. in PostgreSQL (migration 0006): deferred constraint triggers compare, at commit, every touched
+#    client's expiration_date with its newest event, so even raw SQL or another service sharing the
+#    database (or a misuse of the flag) cannot commit a date without its ledger row.
+_ledger_write_open: contextvars.ContextVar[bool] = contextvars.ContextVar("ledger_write_open", default=False)
+
+
+class LedgerBypassError(RuntimeError):
+    """A client's expiration_date was changed outside the membership ledger (a bug, never input)."""
+
+
+@contextlib.contextmanager
+def ledger_write() -> Iterator[None]:
+    """Only for club.services' ledger function (and bulk loaders writing the events themselves)."""
+    token = _ledger_write_open.set(True)
+    try:
+        yield
+    finally:
+        _ledger_write_open.reset(token)
+
+
+def _refuse_unledgered_change(what: str) -> None:
+    if not _ledger_write_open.get():
+        raise LedgerBypassError(
+            f"{what} changes clients.expiration_date outside the membership ledger: "
+            "use club.services (membership_sale, hold_create, client_expiration_correct, …)."
+        )
+
+
+class ClientQuerySet(models.QuerySet):
+    def with_effective_status(self, *, today: datetime.date | None = None) -> "ClientQuerySet":
+        """Annotate `effective_status`: the status as of `today`, whatever the nightly task did.
+
+        ON_HOLD on the days of a (not cancelled) hold; INACTIVE once the last paid day has passed, or
+        when staff deactivated the member; ACTIVE otherwise. A member without any paid day keeps its
+        stored status. The same rule as Client.status_on(); `?status=`, lists and counts all use it.
+        """
+        today = today or timezone.localdate()
+        on_hold = Exists(
+            MembershipHold.objects.filter(
+                client=OuterRef("pk"), cancelled_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+            )
+        )
+        return self.annotate(
+            effective_status=Case(
+                When(on_hold, then=Value(ClientStatus.ON_HOLD)),
+                When(expiration_date__lt=today, then=Value(ClientStatus.INACTIVE)),
+                When(expiration_date__isnull=True, then=F("status")),
+                When(status=ClientStatus.INACTIVE, then=Value(ClientStatus.INACTIVE)),
+                default=Value(ClientStatus.ACTIVE),
+                output_field=models.CharField(max_length=8),
+            )
+        )
+
+    def update(self, **kwargs):
+        if "expiration_date" in kwargs:
+            _refuse_unledgered_change("QuerySet.update()")
+        if "phone_number" in kwargs:
+            kwargs.setdefault("phone_normalized", normalize_phone(kwargs["phone_number"]))
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        if "expiration_date" in fields:
+            _refuse_unledgered_change("QuerySet.bulk_update()")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if any(obj.expiration_date is not None for obj in objs):
+            _refuse_unledgered_change("QuerySet.bulk_create()")
+        for obj in objs:
+            obj.phone_normalized = normalize_phone(obj.phone_number)
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 phone_validator = RegexValidator(
@@ -89,7 +210,10 @@ class Client(models.Model):
     status = models.CharField(
         max_length=8, choices=ClientStatus.choices, default=ClientStatus.ACTIVE, db_default=ClientStatus.ACTIVE
     )
+    # Changed only through the membership ledger (club.services): see the guard above.
     expiration_date = models.DateField(null=True, blank=True, help_text="Last day the membership is paid for.")
+    # normalize_phone(phone_number), kept by save(): what phone searches compare, however the number is typed.
+    phone_normalized = models.CharField(max_length=20, blank=True, default="", db_default="", editable=False)
     trainer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DB_SET_NULL,
@@ -100,6 +224,8 @@ class Client(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    objects = ClientQuerySet.as_manager()
 
     class Meta:
         db_table = "clients"
@@ -114,10 +240,60 @@ class Client(models.Model):
             models.Index(fields=["status", "expiration_date"], name="clients_status_expiry_idx"),
             models.Index(fields=["last_name", "first_name"], name="clients_name_idx"),
             models.Index(fields=["phone_number"], name="clients_phone_idx"),
+            models.Index(fields=["phone_normalized"], name="clients_phone_normalized_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        writes_expiration = update_fields is None or "expiration_date" in update_fields
+        if writes_expiration and "expiration_date" in self.__dict__:
+            before = None if self._state.adding else getattr(self, "_saved_expiration_date", self.expiration_date)
+            if self.expiration_date != before:
+                _refuse_unledgered_change("Client.save()")
+        self.phone_normalized = normalize_phone(self.phone_number)
+        if update_fields is not None and "phone_number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_normalized"}
+        super().save(*args, **kwargs)
+        self._remember_expiration()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember_expiration()
+        return instance
+
+    def _remember_expiration(self) -> None:
+        # What the row holds in the database, to tell a change of expiration_date from a plain save.
+        if "expiration_date" in self.__dict__:
+            self._saved_expiration_date = self.expiration_date
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_expiration()
+
+    def status_on(self, today: datetime.date | None = None) -> str:
+        """The effective status (see ClientQuerySet.with_effective_status), computed for one row."""
+        today = today or timezone.localdate()
+        if self.pk and self.holds.filter(cancelled_at__isnull=True, starts_on__lte=today, ends_on__gte=today).exists():
+            return ClientStatus.ON_HOLD
+        if self.expiration_date is None:
+            return self.status
+        if self.expiration_date < today or self.status == ClientStatus.INACTIVE:
+            return ClientStatus.INACTIVE
+        return ClientStatus.ACTIVE
+
+    @property
+    def current_status(self) -> str:
+        """The status shown everywhere: the selector's annotation when present, else computed now."""
+        annotated = self.__dict__.get("effective_status")
+        return annotated if annotated is not None else self.status_on()
+
+    @property
+    def current_status_display(self) -> str:
+        return ClientStatus(self.current_status).label
 
     def clean(self) -> None:
         if self.date_of_birth and not MIN_DATE_OF_BIRTH <= self.date_of_birth <= timezone.localdate():
@@ -138,6 +314,21 @@ class Payment(models.Model):
     status = models.CharField(
         max_length=9, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_default=PaymentStatus.PENDING
     )
+    # NULL on payments from before the front desk (all of them came through the provider).
+    method = models.CharField(max_length=8, choices=PaymentMethod.choices, null=True, blank=True)
+    # "2026-000042": gap-free and increasing per year, taken from ReceiptSequence in the sale's transaction.
+    receipt_number = models.CharField(max_length=11, null=True, blank=True, unique=True, editable=False)
+    # Who took the money at the desk (NULL for provider payments).
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments_taken",
+        editable=False,
+    )
+    refunded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    refund_reason = models.TextField(blank=True, default="", db_default="", editable=False)
     provider_reference = models.CharField(max_length=100, null=True, blank=True, unique=True)
     pay_url = models.URLField(max_length=500, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
@@ -149,10 +340,100 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             choices_check("status", PaymentStatus, model="payments"),
+            choices_check("method", PaymentMethod, model="payments"),
             range_check("amount", model="payments", low=0),
         ]
-        indexes = [models.Index(fields=["status", "paid_at"], name="payments_status_paid_idx")]
+        indexes = [
+            models.Index(fields=["status", "paid_at"], name="payments_status_paid_idx"),
+            models.Index(fields=["refunded_at"], name="payments_refunded_idx", condition=Q(refunded_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         created = formats.date_format(timezone.localtime(self.created_at)) if self.created_at else "not saved"
         return f"{self.amount} on {created} · {self.get_status_display()}"
+
+
+class ReceiptSequence(models.Model):
+    """The last receipt number given in a year: one row per year, locked by each sale (never max()+1)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        db_table = "receipt_sequences"
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class MembershipEvent(models.Model):
+    """One change of a client's expiration_date and why: the membership ledger (append-only).
+
+    Invariant: a client's newest event (highest id) has expiration_after == clients.expiration_date.
+    Each change locks the client's row first, so per client the id order is the order of changes.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.DB_CASCADE, related_name="membership_events")
+    kind = models.CharField(max_length=14, choices=MembershipEventKind.choices)
+    expiration_before = models.DateField(null=True, blank=True)
+    expiration_after = models.DateField(null=True, blank=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="membership_events"
+    )
+    hold = models.ForeignKey(
+        "MembershipHold", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="membership_events"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="", db_default="")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "membership_events"
+        ordering = ["-id"]
+        constraints = [choices_check("kind", MembershipEventKind, model="membership_events")]
+        indexes = [models.Index(F("client"), F("id").desc(), name="membership_events_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.expiration_before or '—'} → {self.expiration_after or '—'}"
+
+    @property
+    def days(self) -> int:
+        """Days this change added (negative: took back)."""
+        if self.expiration_before is None or self.expiration_after is None:
+            return 0
+        return (self.expiration_after - self.expiration_before).days
+
+
+class MembershipHold(models.Model):
+    """A dated pause of a membership: the client is ON_HOLD from starts_on to ends_on, both included."""
+
+    client = models.ForeignKey(Client, on_delete=models.DB_CASCADE, related_name="holds")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.TextField(blank=True, default="", db_default="")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "membership_holds"
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="membership_holds_dates_ordered",
+                violation_error_message="A hold ends on or after the day it starts.",
+            )
+        ]
+        indexes = [models.Index(fields=["client", "starts_on"], name="membership_holds_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{formats.date_format(self.starts_on)} – {formats.date_format(self.ends_on)}"
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1

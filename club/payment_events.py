@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from club.models import PaymentStatus
 
+# REFUNDED is the desk's (club.services.payment_refund), never the provider's.
+PROVIDER_STATUSES = [status for status in PaymentStatus.values if status != PaymentStatus.REFUNDED]
+
 
 class MalformedPaymentEvent(ValueError):
     """The message can never be applied as it is (retrying would not help)."""
@@ -100,8 +103,8 @@ def parse_payment_event(raw: bytes | str, *, now: datetime.datetime | None = Non
     missing = [key for key in EVENT_FIELDS if key not in body]
     if missing:
         raise MalformedPaymentEvent(f"missing field(s): {', '.join(missing)}.")
-    if body["status"] not in PaymentStatus.values:
-        raise MalformedPaymentEvent(f"status must be one of {', '.join(PaymentStatus.values)}.")
+    if body["status"] not in PROVIDER_STATUSES:
+        raise MalformedPaymentEvent(f"status must be one of {', '.join(PROVIDER_STATUSES)}.")
     return PaymentEvent(
         payment_id=_positive_int(body, "payment_id"),
         client_id=_positive_int(body, "client_id"),

@@ -17,6 +17,11 @@ def can_manage_payments(user: User) -> bool:
     return is_staff_member(user)
 
 
+def can_manage_membership_ledger(user: User) -> bool:
+    """Sell, refund, hold and correct a paid-until date: money is ADMIN's (trainers only read it)."""
+    return is_admin(user)
+
+
 def can_view_client(user: User, client: Client) -> bool:
     return is_staff_member(user) or client.user_id == user.pk
 

@@ -1,10 +1,29 @@
 """Reads of memberships, clients and payments, scoped to what the acting user may see."""
 
-from django.db.models import Q, QuerySet
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import is_staff_member
-from club.models import Client, Membership, Payment
+from club.models import (
+    Client,
+    Membership,
+    MembershipEvent,
+    MembershipHold,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    normalize_phone,
+)
+
+# A search term of at least this many digits (and nothing but phone characters) is a phone number.
+PHONE_SEARCH_MIN_DIGITS = 5
+PHONE_CHARACTERS = set("+0123456789 ()-")
 
 
 def membership_list() -> QuerySet[Membership]:
@@ -12,8 +31,9 @@ def membership_list() -> QuerySet[Membership]:
     return Membership.objects.all()
 
 
-def client_list(*, user: User) -> QuerySet[Client]:
-    clients = Client.objects.all()
+def client_list(*, user: User, today: datetime.date | None = None) -> QuerySet[Client]:
+    """Clients the user may see, each with `effective_status` (never stale: see ClientQuerySet)."""
+    clients = Client.objects.with_effective_status(today=today)
     if not user.is_authenticated:
         return clients.none()
     if is_staff_member(user):
@@ -36,13 +56,107 @@ def client_search(
 ) -> QuerySet[Client]:
     """The dashboard's client list: every word of `search` must match a name or the phone number."""
     clients = client_list(user=user).select_related("membership", "user")
+    phone = phone_search_digits(search)
+    if phone:
+        clients = clients.filter(phone_normalized__contains=phone)
+        search = ""
     # Word by word, so "anna petrova" finds Anna Petrova although no single column holds both words.
     for word in search.split():
         clients = clients.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(phone_number__icontains=word)
         )
     if status:
-        clients = clients.filter(status=status)
+        clients = clients.filter(effective_status=status)
     if membership is not None:
         clients = clients.filter(membership=membership)
     return clients
+
+
+def phone_search_digits(term: str) -> str:
+    """The normalised digits to look a phone number up by, or "" when `term` is not a phone number.
+
+    `+7 935 576-61-26`, `89355766126` and `9355766126` all give `9355766126` (club.models.normalize_phone),
+    matched against the indexed clients.phone_normalized; a fragment (`576-61`) matches as a substring.
+    """
+    term = term.strip()
+    if not term or not set(term) <= PHONE_CHARACTERS:
+        return ""
+    digits = normalize_phone(term)
+    return digits if len(digits) >= PHONE_SEARCH_MIN_DIGITS else ""
+
+
+def membership_event_list(*, user: User, client: Client) -> QuerySet[MembershipEvent]:
+    """A client's ledger, newest first; `client` comes from client_list, so it is already in scope."""
+    return MembershipEvent.objects.filter(client=client).order_by("-id")
+
+
+def hold_list(*, user: User) -> QuerySet[MembershipHold]:
+    holds = MembershipHold.objects.select_related("client")
+    if not user.is_authenticated:
+        return holds.none()
+    if is_staff_member(user):
+        return holds
+    return holds.filter(client__user=user)
+
+
+@dataclass(frozen=True)
+class Takings:
+    """The cash-up of a period (GET /api/payments/summary/, the daily_takings report)."""
+
+    date_from: datetime.date
+    date_to: datetime.date
+    count: int
+    total: Decimal
+    by_method: dict[str, dict]
+    by_staff: list[dict]
+    refunds: dict
+
+    def as_dict(self) -> dict:
+        return {
+            "count": self.count,
+            "total": self.total,
+            "by_method": self.by_method,
+            "by_staff": self.by_staff,
+            "refunds": self.refunds,
+        }
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def payment_takings(*, date_from: datetime.date, date_to: datetime.date) -> Takings:
+    """Money taken from `date_from` to `date_to` (local days, both included), in three aggregate queries.
+
+    Takings are the payments paid in the period, refunded since or not (the money came in that day);
+    refunds are counted on the day they were given back. Payments from before the front desk have no
+    method: they all came through the payment provider, so they count as PROVIDER.
+    """
+    start, end = _local_midnight(date_from), _local_midnight(date_to + datetime.timedelta(days=1))
+    taken = Payment.objects.filter(
+        status__in=[PaymentStatus.PAID, PaymentStatus.REFUNDED], paid_at__gte=start, paid_at__lt=end
+    ).order_by()
+    zero = Decimal("0.00")
+    by_method = {method: {"count": 0, "total": zero} for method in PaymentMethod.values}
+    for row in (
+        taken.annotate(paid_by=Coalesce("method", Value(PaymentMethod.PROVIDER)))
+        .values("paid_by")
+        .annotate(count=Count("id"), total=Sum("amount"))
+    ):
+        by_method[row["paid_by"]] = {"count": row["count"], "total": row["total"]}
+    by_staff = [
+        {"staff_id": row["staff_id"], "count": row["count"], "total": row["total"]}
+        for row in taken.values("staff_id").annotate(count=Count("id"), total=Sum("amount")).order_by("staff_id")
+    ]
+    refunds = Payment.objects.filter(
+        status=PaymentStatus.REFUNDED, refunded_at__gte=start, refunded_at__lt=end
+    ).aggregate(count=Count("id"), total=Coalesce(Sum("amount"), zero))
+    return Takings(
+        date_from=date_from,
+        date_to=date_to,
+        count=sum(entry["count"] for entry in by_method.values()),
+        total=sum((entry["total"] for entry in by_method.values()), zero),
+        by_method=by_method,
+        by_staff=by_staff,
+        refunds=refunds,
+    )

@@ -36,13 +36,14 @@ def _midnight(day: datetime.date) -> datetime.datetime:
 
 
 def today_at_a_glance(*, user: User, today: datetime.date) -> Today:
-    clients = client_list(user=user)
+    # effective_status, not the stored column: a member lapsed since the nightly task is no longer counted.
+    clients = client_list(user=user, today=today)
     return Today(
         trainings=training_list(user=user).prefetch_related(None).filter(date=today).order_by("client__last_name"),
-        active_clients=clients.filter(status=ClientStatus.ACTIVE).count(),
+        active_clients=clients.filter(effective_status=ClientStatus.ACTIVE).count(),
         # Still active and paid up to a day within the window: the people to remind today.
         expiring=clients.filter(
-            status=ClientStatus.ACTIVE,
+            effective_status=ClientStatus.ACTIVE,
             expiration_date__gte=today,
             expiration_date__lte=today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS),
         )

@@ -252,7 +252,8 @@ def client_progress_report_data(*, client: Client, date_from: datetime.date, dat
 def membership_revenue_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
     start, end = _day_bounds(date_from, date_to)
     clients = dict(
-        Client.objects.filter(status=ClientStatus.ACTIVE)
+        Client.objects.with_effective_status()
+        .filter(effective_status=ClientStatus.ACTIVE)
         .values(level=_label("membership__access_level"))
         .annotate(clients=Count("id"))
         .values_list("level", "clients")

@@ -13,7 +13,8 @@ class MembershipFilter(django_filters.FilterSet):
 
 
 class ClientFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ClientStatus.choices)
+    # The effective status (club.selectors.client_list annotates it), so the filter agrees with what is shown.
+    status = django_filters.ChoiceFilter(choices=ClientStatus.choices, field_name="effective_status")
     membership_id = IdFilter(field_name="membership_id")
     trainer_id = IdFilter(field_name="trainer_id")
     expires_before = django_filters.DateFilter(field_name="expiration_date", lookup_expr="lte")

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import User
+from club.permissions import can_manage_membership_ledger
 
 
 def read_or_write_if(
@@ -25,3 +26,12 @@ def read_or_write_if(
 
     Permission.__name__ = f"ReadOrWriteIf_{can_write.__name__}"
     return Permission
+
+
+class CanManageMembershipLedger(BasePermission):
+    """ADMIN only: sales, refunds, holds, corrections and the cash-up (403 for TRAINER and USER)."""
+
+    message = "Only an administrator may sell, refund, hold or correct a membership."
+
+    def has_permission(self, request, view) -> bool:
+        return can_manage_membership_ledger(request.user)

@@ -1,10 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
-from club.api.views import ClientViewSet, MembershipViewSet, PaymentViewSet
+from club.api.views import ClientViewSet, HoldViewSet, MembershipViewSet, PaymentViewSet
 
 router = SimpleRouter()
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("clients", ClientViewSet, basename="client")
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("holds", HoldViewSet, basename="hold")
 
 urlpatterns = router.urls

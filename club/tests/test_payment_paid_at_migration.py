@@ -10,7 +10,7 @@ from club.tests.factories import PaymentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-fix = importlib.import_module("club.migrations.0004_unreadable_paid_at")
+fix = importlib.import_module("club.migrations.0007_unreadable_paid_at")
 
 
 def store_paid_at(payment: Payment, value: str) -> None:

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Role, User
-from club.models import Client, Payment, PaymentStatus
+from club.models import Client, MembershipEvent, Payment, PaymentStatus
 from training.models import Exercise, Training, TrainingExercise, TrainingPlan
 from workouts.models import WorkoutSession
 
@@ -32,6 +32,22 @@ def test_seed_demo_builds_a_club_with_staff_members_and_history(capsys):
     assert set(Payment.objects.values_list("client", flat=True)) == set(Client.objects.values_list("pk", flat=True))
     assert Payment.objects.filter(status=PaymentStatus.PAID, paid_at__isnull=False).exists()
     assert "admin / admin-demo-pass" in capsys.readouterr().out
+
+
+def test_demo_members_are_paid_up_by_desk_sales_with_receipts_and_a_ledger_behind_every_date():
+    call_command("seed_demo", clients=30, trainings_per_client=1)
+
+    sales = Payment.objects.filter(status=PaymentStatus.PAID)
+    receipts = list(sales.values_list("receipt_number", flat=True))
+    year_numbers = sorted(int(number.split("-")[1]) for number in receipts)
+    assert sorted(set(sales.values_list("method", flat=True))) <= ["CARD", "CASH", "TRANSFER"]
+    assert year_numbers[0] == 1
+    assert len(set(receipts)) == len(receipts)
+    assert set(MembershipEvent.objects.filter(kind="SALE").values_list("payment", flat=True)) == set(
+        sales.values_list("pk", flat=True)
+    )
+    for member in Client.objects.exclude(expiration_date=None):
+        assert member.membership_events.order_by("-id").first().expiration_after == member.expiration_date
 
 
 def test_seed_demo_is_idempotent_and_tops_up(client):

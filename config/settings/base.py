@@ -316,6 +316,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "club.models.ClientStatus",
         "PaymentStatusEnum": "club.models.PaymentStatus",
+        "MembershipEventKindEnum": "club.models.MembershipEventKind",
+        "ReportKindEnum": "reports.models.ReportKind",
         "PlanStatusEnum": "training.models.PlanStatus",
     },
     "POSTPROCESSING_HOOKS": [
@@ -376,6 +378,14 @@ PAYMENT_EVENT_MAX_BYTES = env.int("PAYMENT_EVENT_MAX_BYTES", default=16384)
 PAYMENT_QUEUE = env("PAYMENT_QUEUE", default="payment_queue")
 # ISO 4217 code printed beside every amount in reports, receipts and pages.
 CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
+
+# ---------------------------------------------------------------------------
+# Front desk: sales, the membership ledger, holds (docs/front-desk.md)
+# ---------------------------------------------------------------------------
+# ISO 4217 code printed beside every amount (receipts, cash-up, reports); amounts are stored without it.
+CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
+# Days of holds a member may take within 365 days.
+MEMBERSHIP_HOLD_MAX_DAYS = env.int("MEMBERSHIP_HOLD_MAX_DAYS", default=30)
 
 # ---------------------------------------------------------------------------
 # Workouts (real-time rep counting, docs/realtime.md)

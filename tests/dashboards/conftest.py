@@ -5,6 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from club.services import client_expiration_correct
 from club.tests.factories import ClientFactory
 from reports.models import Report, ReportFormat, ReportKind, ReportStatus
 from training.tests.factories import ExerciseFactory, TrainingExerciseFactory, TrainingFactory, TrainingPlanFactory
@@ -14,9 +15,12 @@ from workouts.tests.factories import WorkoutSessionFactory
 @pytest.fixture
 def member(client_user):
     """The club client (profile) of `client_user`, with a training, a plan and a workout session."""
-    member = client_user.client
-    member.expiration_date = timezone.localdate() + datetime.timedelta(days=3)
-    member.save()
+    member = client_expiration_correct(
+        client=client_user.client,
+        expiration_date=timezone.localdate() + datetime.timedelta(days=3),
+        reason="test fixture",
+        staff=None,
+    )
     training = TrainingFactory(client=member, title="Leg day", date=timezone.localdate(), duration_min=50)
     TrainingExerciseFactory(training=training, order_in_training=1, extra_weight=Decimal("40.00"))
     plan = TrainingPlanFactory(user=client_user, title="Spring block")

@@ -1,15 +1,11 @@
 """The staff admin: every page opens for a superuser, and the actions go through the apps' services."""
 
-import datetime
-
 import pytest
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory
 from club.models import Client, ClientStatus
-from club.services import MEMBERSHIP_DAYS_PER_PAYMENT
 from club.tests.factories import ClientFactory, PaymentFactory
 from config.celery import app as celery_app
 from reports.models import Report, ReportKind, ReportStatus
@@ -95,19 +91,12 @@ def test_deactivating_clients_from_the_admin(client, superuser):
     assert set(Client.objects.values_list("status", flat=True)) == {ClientStatus.INACTIVE}
 
 
-def test_extending_memberships_from_the_admin_counts_from_the_later_of_today_and_the_last_paid_day(client, superuser):
-    today = timezone.localdate()
-    lapsed = ClientFactory(status=ClientStatus.INACTIVE, expiration_date=today - datetime.timedelta(days=40))
-    paid_ahead = ClientFactory(expiration_date=today + datetime.timedelta(days=10))
+def test_the_admin_has_no_action_that_moves_a_paid_until_date_without_a_payment(client, superuser):
+    # The old "Extend membership by 30 days (paid at the desk)" moved the date with no payment and no ledger row.
+    changelist = client.get(reverse("admin:club_client_changelist")).content.decode()
 
-    response = run_action(client, "extend_memberships", [lapsed, paid_ahead])
-
-    assert "2 memberships extended." in response.content.decode()
-    lapsed.refresh_from_db()
-    paid_ahead.refresh_from_db()
-    days = datetime.timedelta(days=MEMBERSHIP_DAYS_PER_PAYMENT)
-    assert (lapsed.status, lapsed.expiration_date) == (ClientStatus.ACTIVE, today + days)
-    assert paid_ahead.expiration_date == today + datetime.timedelta(days=10) + days
+    assert "extend_memberships" not in changelist
+    assert "Extend membership" not in changelist
 
 
 def test_requesting_progress_reports_from_the_admin(client, superuser, django_capture_on_commit_callbacks):

@@ -157,7 +157,7 @@ def test_the_client_form_explains_the_fields_staff_hesitate_over(staff, member):
     body = text(page(staff, "admin:club_client_change", member.pk))
 
     assert "Paid until:" in body
-    assert "Extend membership by 30 days (paid at the desk)" in body  # where a desk payment goes
+    assert "Changes only with a sale, a provider payment, a hold, a refund or a correction" in body
     assert "On hold: paused; the nightly check leaves it alone." in body
     assert "Weight (kg):" in body
 
@@ -205,7 +205,7 @@ def test_staff_cannot_mark_a_payment_paid_in_the_form_only_the_provider_or_the_d
 
     html = page(staff, "admin:club_payment_change", payment.pk)
     assert 'name="status"' not in html
-    assert "For a payment at the desk use" in text(html)
+    assert "Money taken at the desk is a sale" in text(html)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
 

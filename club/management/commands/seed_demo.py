@@ -19,14 +19,21 @@ from tqdm import tqdm
 from accounts.models import Role, User
 from club.models import (
     DEFAULT_MEMBERSHIP_ID,
+    DESK_PAYMENT_METHODS,
     AccessLevel,
     Client,
     ClientStatus,
     Gender,
     Membership,
+    MembershipEvent,
+    MembershipEventKind,
+    MembershipHold,
     Payment,
     PaymentStatus,
+    ReceiptSequence,
+    ledger_write,
 )
+from club.services import add_months
 from training.models import (
     Complexity,
     Exercise,
@@ -214,8 +221,8 @@ class Command(BaseCommand):
         progress.close()
 
     def member(self, user, rng, trainers, memberships, today) -> Client:
+        # No paid-until date here: it comes from the member's sales (and holds), written to the ledger.
         gender = rng.choice([Gender.FEMALE, Gender.MALE])
-        status = rng.choices([ClientStatus.ACTIVE, ClientStatus.INACTIVE, ClientStatus.ON_HOLD], [80, 12, 8])[0]
         return Client(
             user=user,
             membership=rng.choice(memberships),
@@ -226,8 +233,6 @@ class Command(BaseCommand):
             date_of_birth=today - datetime.timedelta(days=rng.randint(18 * 365, 65 * 365)),
             weight_kg=Decimal(rng.randint(500, 1100)) / 10,
             height_cm=Decimal(rng.randint(1550, 2000)) / 10,
-            status=status,
-            expiration_date=today + datetime.timedelta(days=rng.randint(-20, 60)),
             trainer=rng.choice(trainers),
         )
 
@@ -285,9 +290,10 @@ class Command(BaseCommand):
             ],
             batch_size=BATCH,
         )
-        Payment.objects.bulk_create(
-            [payment for member in members for payment in self.payments(member, rng)], batch_size=BATCH
-        )
+        payments = {member.pk: self.payments(member, rng) for member in members}
+        self.give_receipts([payment for rows in payments.values() for payment in rows], rng)
+        Payment.objects.bulk_create([payment for rows in payments.values() for payment in rows], batch_size=BATCH)
+        self.write_ledger(members, payments, rng, today)
         WorkoutSession.objects.bulk_create(
             [
                 WorkoutSession(
@@ -303,13 +309,87 @@ class Command(BaseCommand):
             batch_size=BATCH,
         )
 
+    def give_receipts(self, payments: list[Payment], rng: random.Random) -> None:
+        """Desk sales: method, who took the money, and receipt numbers in order of payment, per year."""
+        admin = User.objects.get(username=ADMIN_LOGIN[0])
+        sales = sorted((p for p in payments if p.status == PaymentStatus.PAID), key=lambda p: p.paid_at)
+        by_year: dict[int, list[Payment]] = {}
+        for payment in sales:
+            payment.method, payment.staff = rng.choice(DESK_PAYMENT_METHODS), admin
+            by_year.setdefault(timezone.localdate(payment.paid_at).year, []).append(payment)
+        for year, rows in by_year.items():
+            # The same counter row the sale service locks: seeded numbers and later sales never collide.
+            ReceiptSequence.objects.bulk_create([ReceiptSequence(year=year, last_number=0)], ignore_conflicts=True)
+            sequence = ReceiptSequence.objects.select_for_update().get(year=year)
+            for number, payment in enumerate(rows, start=sequence.last_number + 1):
+                payment.receipt_number = f"{year}-{number:06d}"
+            sequence.last_number += len(rows)
+            sequence.save(update_fields=["last_number"])
+
+    def write_ledger(self, members, payments, rng: random.Random, today: datetime.date) -> None:
+        """Each member's paid-until date as the sale rule makes it (one month per paid sale), a hold now and
+        then, and the ledger rows that explain every step — the same invariant the services keep."""
+        events, holds = [], []
+        for member in members:
+            paid_until = None
+            for payment in sorted(payments[member.pk], key=lambda p: p.created_at):
+                if payment.status != PaymentStatus.PAID:
+                    continue
+                paid_on = timezone.localdate(payment.paid_at)
+                before, paid_until = paid_until, add_months(max(paid_on, paid_until or paid_on), 1)
+                events.append(
+                    MembershipEvent(
+                        client=member,
+                        kind=MembershipEventKind.SALE,
+                        expiration_before=before,
+                        expiration_after=paid_until,
+                        payment=payment,
+                        staff=payment.staff,
+                        reason=f"1 × {member.membership}",
+                        created_at=payment.paid_at,
+                    )
+                )
+            if paid_until is not None and paid_until >= today and rng.random() < 0.08:
+                starts = today - datetime.timedelta(days=rng.randint(0, 5))
+                hold = MembershipHold(
+                    client=member, starts_on=starts, ends_on=starts + datetime.timedelta(days=rng.randint(6, 13))
+                )
+                hold.reason = "Holiday"
+                holds.append(hold)
+                before, paid_until = paid_until, paid_until + datetime.timedelta(days=hold.days)
+                events.append(
+                    MembershipEvent(
+                        client=member,
+                        kind=MembershipEventKind.HOLD,
+                        expiration_before=before,
+                        expiration_after=paid_until,
+                        hold=hold,
+                        reason=hold.reason,
+                    )
+                )
+            member.expiration_date = paid_until
+            member.status = (
+                ClientStatus.ON_HOLD
+                if holds and holds[-1].client is member
+                else ClientStatus.INACTIVE
+                if paid_until is not None and paid_until < today
+                else ClientStatus.ACTIVE
+            )
+        MembershipHold.objects.bulk_create(holds, batch_size=BATCH)
+        for event in events:
+            event.hold_id = event.hold.pk if event.hold is not None else None
+        MembershipEvent.objects.bulk_create(events, batch_size=BATCH)
+        with ledger_write():  # the events above explain every date set here
+            Client.objects.bulk_update(members, ["expiration_date", "status"], batch_size=BATCH)
+
     def payments(self, member: Client, rng: random.Random) -> list[Payment]:
         """A member's last months of membership payments: mostly paid, now and then pending or failed."""
         now = timezone.now()
         payments = []
         for months_ago in range(rng.randint(1, 4)):
             created = now - datetime.timedelta(days=30 * months_ago + rng.randint(0, 20), minutes=rng.randint(0, 600))
-            status = PaymentStatus.PAID if months_ago else rng.choices(list(PaymentStatus), [10, 80, 4, 3, 3])[0]
+            provider = [s for s in PaymentStatus if s != PaymentStatus.REFUNDED]
+            status = PaymentStatus.PAID if months_ago else rng.choices(provider, [10, 80, 4, 3, 3])[0]
             payments.append(
                 Payment(
                     client=member,

@@ -21,6 +21,6 @@ def clamp(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("club", "0003_search_indexes")]
+    dependencies = [("club", "0006_ledger_triggers")]
 
     operations = [migrations.RunPython(clamp, migrations.RunPython.noop)]
