@@ -260,8 +260,8 @@ class Client(models.Model):
         self._remember_expiration()
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
         instance._remember_expiration()
         return instance
 
