@@ -3,7 +3,6 @@ import logging
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from club import selectors, services
@@ -18,6 +17,7 @@ from club.permissions import (
     can_view_client,
     can_view_payment,
 )
+from core.parsers import JSONParser
 
 logger = logging.getLogger(__name__)
 
