@@ -63,4 +63,6 @@ class BearerAuthentication(JWTAuthentication):
             raise
         except AuthenticationFailed as error:
             # Soft-deleted (inactive) or gone: every token of the account stops working at once.
-            raise AuthenticationFailed(ACCOUNT_GONE, code=error.get_codes()) from error
+            # Said like every other refused token (`{"detail": …, "code": "token_not_valid"}`), not
+            # with simplejwt's nested code object.
+            raise InvalidToken({"detail": ACCOUNT_GONE, "code": "token_not_valid"}) from error

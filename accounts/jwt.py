@@ -10,6 +10,8 @@ The same ring is published at `/.well-known/jwks.json`. Keys are read from setti
 import base64
 import hashlib
 import json
+import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -23,10 +25,45 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
 
+logger = logging.getLogger(__name__)
+
 ALGORITHM = "RS256"
 MIN_KEY_BITS = 2048
 # Claims without which a token is refused even when its signature is good.
 REQUIRED_CLAIMS = ["exp", "iat", "jti", "iss", "aud", "token_type"]
+# Largest primary key (bigint) and Unix time (the end of year 9999) a claim may hold.
+MAX_ID = 2**63 - 1
+MAX_EPOCH = 253_402_300_799
+_DECIMAL_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def claims_error(payload: dict[str, Any]) -> str | None:
+    """What is wrong with the claims of a token our key signed, or None.
+
+    Only this server signs, but a claim of the wrong type must still end in a 401, never a 500 or a
+    surprise: `user_id` is a positive integer or its decimal string (simplejwt writes `"7"`), so `1.5`,
+    `"1.0"`, `[1]` or `"1 OR 1=1"` never reach a query (`int(1.5)` would have named user 1); the
+    times are integers a datetime can hold; `jti` and `token_type` are short plain strings.
+    """
+    user_id = payload.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    if user_id is not None:
+        if isinstance(user_id, str):
+            if not _DECIMAL_ID.fullmatch(user_id) or int(user_id) > MAX_ID:
+                return "user_id is not a user id"
+        elif not _is_int(user_id) or not 0 < user_id <= MAX_ID:
+            return "user_id is not a user id"
+    for claim in ("exp", "iat", "nbf"):
+        if claim in payload and not (_is_int(payload[claim]) and 0 <= payload[claim] <= MAX_EPOCH):
+            return f"{claim} is not a Unix time"
+    for claim in ("jti", "token_type"):
+        value = payload.get(claim)
+        if not isinstance(value, str) or not 0 < len(value) <= 255 or not value.isprintable():
+            return f"{claim} is not a short printable string"
+    return None
 
 
 def _b64url_uint(value: int) -> str:
@@ -132,7 +169,7 @@ class KeyringTokenBackend(TokenBackend):
                 raise TokenBackendError("Token is signed by an unknown key")
             # Only RS256 with the named RSA key: `alg: none` and HS256-signed-with-the-public-key
             # tokens fail here instead of being verified with the wrong algorithm.
-            return jwt.decode(
+            payload = jwt.decode(
                 token,
                 key,
                 algorithms=[ALGORITHM],
@@ -145,3 +182,7 @@ class KeyringTokenBackend(TokenBackend):
             raise TokenBackendExpiredToken("Token is expired") from error
         except jwt.InvalidTokenError as error:
             raise TokenBackendError("Token is invalid") from error
+        if error := claims_error(payload):
+            logger.warning("JWT signed by our key refused: %s", error)
+            raise TokenBackendError("Token is invalid")
+        return payload

@@ -8,11 +8,12 @@ lines) under a key derived from the bot token. Nothing here touches the database
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
+
+from core import json_input
 
 # Telegram's clock and ours may differ by a few seconds; anything further ahead is refused.
 CLOCK_SKEW = timedelta(seconds=30)
@@ -114,7 +115,7 @@ def verify_webapp_init_data(
         raise TelegramAuthError("init_data repeats a field.")
     auth_date = _verified_auth_date(fields, webapp_secret(bot_token), max_age=max_age, now=now)
     try:
-        user = json.loads(fields["user"])
+        user = json_input.loads(fields["user"])
     except (KeyError, ValueError) as error:
         raise TelegramAuthError("init_data carries no Telegram user.") from error
     if not isinstance(user, dict):

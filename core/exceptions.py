@@ -2,6 +2,9 @@
 
 - 400 `{"<field>": ["message", ...], "non_field_errors": [...]}`: bad input — serializer errors, a Django
   `ValidationError` from a service or `full_clean`, a CHECK / NOT NULL / too-long value the database refused.
+- 400 `{"detail": "JSON parse error - …"}`: a body that is not JSON the API accepts (malformed, a lone
+  surrogate, nested too deep: core/parsers.py), or too many form fields.
+- 413 `{"detail": "message"}`: a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
 - 401, 403, 404, 429 `{"detail": "message"}`: DRF's authentication, permission, not-found, throttling errors.
 - 429 `{"detail": "message", "extra": {...}}` with `Retry-After`: a per-user quota of a service (`QuotaExceeded`).
 - 409 `{"detail": "message", "extra": {...}}`: a domain rule refused a state change (`ApplicationError`), a
@@ -15,6 +18,8 @@ import logging
 import math
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -65,6 +70,12 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 def _sqlstate(error: Exception) -> str | None:
     return getattr(error.__cause__, "sqlstate", None)
 
@@ -78,7 +89,15 @@ def _field_errors(error: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    # Django raises these while DRF reads the body; unhandled, Django logs them as errors with a
+    # traceback and answers an HTML page. They are the client's doing: django.request logs the 4xx.
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(
+            f"The request body is too large: the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_field_errors(exc))
     elif isinstance(exc, (ProtectedError, RestrictedError)):
         exc = Conflict(exc.args[0])
@@ -135,6 +154,9 @@ ERROR_DESCRIPTIONS = {
     "429": "Throttled, or over a per-user quota; retry after `Retry-After` seconds.",
 }
 
+# Only where there is a body to be too large.
+BODY_ERROR_DESCRIPTIONS = {"413": "The request body is over the size limit (DATA_UPLOAD_MAX_MEMORY_SIZE)."}
+
 ERROR_SCHEMAS = {
     "Error": {
         "type": "object",
@@ -158,7 +180,8 @@ def openapi_error_responses(result: dict, generator, request, public) -> dict:
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
-            for code, description in ERROR_DESCRIPTIONS.items():
+            descriptions = ERROR_DESCRIPTIONS | (BODY_ERROR_DESCRIPTIONS if "requestBody" in operation else {})
+            for code, description in descriptions.items():
                 schema = "ValidationErrorBody" if code == "400" else "Error"
                 responses.setdefault(
                     code,

@@ -40,7 +40,10 @@ from reports.selectors import Chart, ReportData, Table
 
 # A spreadsheet runs a text cell starting with one of these as a formula ("=HYPERLINK(...)" in a
 # client's name); a leading apostrophe makes it plain text again (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Full-width ＝＋－＠ count too (a spreadsheet may fold them to ASCII), and so does any of them behind
+# characters nobody sees: a byte order mark, zero-width space / non-joiner / joiner, word joiner.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+INVISIBLE_PREFIX = "\ufeff\u200b\u200c\u200d\u2060"
 # A PDF is for reading, not for a full user list: longer tables are cut, the CSV/XLSX have every row.
 PDF_MAX_TABLE_ROWS = 300
 XLSX_MAX_COLUMN_WIDTH = 60
@@ -54,7 +57,7 @@ CONTENT_TYPES = {
 
 
 def neutralise(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+    return f"'{value}" if value.lstrip(INVISIBLE_PREFIX).startswith(FORMULA_PREFIXES) else value
 
 
 def _summary_table(data: ReportData) -> Table:

@@ -8,13 +8,13 @@ Server → device, one reply per message (the seed service's shapes):
 Server → staff on `/ws/live`: `live_snapshot` first, then `live_rep` and `live_finish` below.
 """
 
-import json
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core import json_input
 from workouts.models import WorkoutSession
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def parse_message(text_data: str | None, bytes_data: bytes | None, *, max_bytes:
     if len(text_data) > max_bytes or len(text_data.encode()) > max_bytes:
         raise ProtocolError(f"Message too large: the limit is {max_bytes} bytes.")
     try:
-        message = json.loads(text_data)
+        message = json_input.loads(text_data)
     except ValueError:
         raise ProtocolError("Malformed JSON.") from None
     if not isinstance(message, dict):

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Role, User
 from club.models import Client
+from core.serializers import StrictFieldsMixin
 
 
 class PasswordLoginSerializer(serializers.Serializer):
@@ -156,7 +157,12 @@ class JwksSerializer(serializers.Serializer):
     keys = JwkSerializer(many=True)
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Any other key (`is_superuser`, `is_staff`, a typo) or a read-only one is a 400 naming it."""
+
+    read_only_reasons = {
+        "telegram_id": "Read-only: a user links Telegram themself (/api/auth/telegram/link/).",
+    }
     password = serializers.CharField(
         write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )

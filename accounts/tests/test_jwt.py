@@ -300,3 +300,55 @@ def test_a_retired_key_still_verifies_until_it_is_removed(settings, client_user)
     settings.JWT_EXTRA_PUBLIC_KEYS = []
     assert me_with(old_access).status_code == 401
     assert me_with(new_access).status_code == 200
+
+
+# --- Tokens our key signed, with claims of the wrong shape ------------------------------------------
+BAD_CLAIMS = [
+    {"user_id": [1]},
+    {"user_id": {"id": 1}},
+    {"user_id": "1 OR 1=1"},
+    {"user_id": "1; DROP TABLE accounts_user"},
+    {"user_id": "1\x00"},
+    {"user_id": "1.0"},
+    {"user_id": True},
+    {"user_id": 0},
+    {"user_id": 2**80},
+    {"exp": "soon"},
+    {"exp": 10**30},
+    {"iat": 10**30},
+    {"jti": ["a"]},
+    {"jti": "a\x00b"},
+    {"token_type": ["access"]},
+]
+
+
+def signed(claims: dict) -> str:
+    return jwt.encode(claims, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="RS256", headers={"kid": current_kid()})
+
+
+@pytest.mark.parametrize("overrides", BAD_CLAIMS, ids=repr)
+def test_a_token_with_malformed_claims_is_a_401_everywhere(client_user, overrides):
+    access = signed(claims_for(client_user, **overrides))
+    refresh = signed(claims_for(client_user, **{"token_type": "refresh", **overrides}))
+    api = APIClient(raise_request_exception=False)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
+
+    answers = {
+        "me": api.get(ME_URL, **bearer),
+        "workout sessions": api.get("/workout/sessions", **bearer),
+        "workout finish": api.post("/workout/finish", {}, format="json", **bearer),
+        "verify": api.post(VERIFY_URL, {"token": access}, format="json"),
+        "refresh": api.post(REFRESH_URL, {"refresh": refresh}, format="json"),
+        "logout": api.post(LOGOUT_URL, {"refresh": refresh}, format="json"),
+    }
+
+    assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(answers, 401)
+    assert answers["me"].json() == {"detail": f"Access token refused: {NOT_OURS}.", "code": "token_not_valid"}
+
+
+def test_a_fractional_user_id_does_not_sign_in_the_user_it_rounds_to(client_user):
+    # int(7.5) is 7: before, the token of "user 7.5" opened user 7's account.
+    response = me_with(signed(claims_for(client_user, user_id=client_user.pk + 0.5)))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"

@@ -170,6 +170,33 @@ def test_telegram_id_cannot_be_set_through_the_api(api_client_for, admin_user, c
     assert client_user.telegram_id is None
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("is_superuser", True, "Unknown field."),
+        ("is_staff", True, "Unknown field."),
+        ("is_active", False, "Unknown field."),
+        ("deleted_at", None, "Unknown field."),
+        ("telegram_id", 12345, "Read-only: a user links Telegram themself (/api/auth/telegram/link/)."),
+        ("id", 999, "Read-only: the server sets this field."),
+        ("created_at", "2020-01-01T00:00:00Z", "Read-only: the server sets this field."),
+    ],
+)
+def test_fields_the_api_does_not_take_are_refused_by_name(
+    api_client_for, admin_user, client_user, field, value, message
+):
+    api = api_client_for(admin_user)
+
+    created = api.post(USERS_URL, {**NEW_USER, field: value})
+    edited = api.patch(detail_url(client_user), {"email": "new@example.com", field: value})
+
+    assert (created.status_code, created.json()) == (400, {field: [message]})
+    assert (edited.status_code, edited.json()) == (400, {field: [message]})
+    assert not User.objects.filter(username="newbie").exists()
+    client_user.refresh_from_db()
+    assert (client_user.email, client_user.is_superuser, client_user.telegram_id) == ("anna@example.com", False, None)
+
+
 # --- Soft delete ----------------------------------------------------------------------------------
 
 
@@ -192,6 +219,18 @@ def test_deleting_a_user_soft_deletes_and_revokes_its_live_tokens(api_client_for
     assert APIClient().post(reverse("token-obtain"), {"username": "anna", "password": PASSWORD}).status_code == 401
     assert api_client_for(admin_user).get(detail_url(client_user)).status_code == 404
     assert "anna" not in usernames(api_client_for(admin_user).get(USERS_URL))
+
+
+def test_a_soft_deleted_users_access_token_is_refused_like_any_invalid_token(api_client_for, admin_user, client_user):
+    as_anna = api_client_for(client_user)
+    api_client_for(admin_user).delete(detail_url(client_user))
+
+    response = as_anna.get(ME_URL)
+
+    assert (response.status_code, response.json()) == (
+        401,
+        {"detail": "The account of this token no longer exists or was deactivated.", "code": "token_not_valid"},
+    )
 
 
 def test_a_soft_deleted_user_keeps_its_client_history(api_client_for, admin_user, client_user):

@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -39,6 +38,7 @@ from club.permissions import (
 )
 from club.receipts import receipt_for, render_receipt_pdf
 from core.filters import SearchFilter
+from core.parsers import JSONParser
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,9 @@ LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", default="json") 
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Probes speak plain HTTP inside the network (compose's health check, a Prometheus scraper): a
+# redirect to HTTPS would fail them and protect nothing, the request has already been sent.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -25,3 +25,37 @@ def device_sends(rep_counter_namespace):
         return events
 
     return send
+
+
+@pytest.fixture
+def url_of(admin_user):
+    """`/api/clients/{id}/` → `/api/clients/7/`: a real row behind every path parameter of the schema.
+
+    An update looks its row up before it reads the body; with a made-up id it answers 404 and the
+    body is never parsed.
+    """
+    from club.tests.factories import ClientFactory, MembershipFactory
+    from training.tests.factories import ExerciseFactory, TrainingExerciseFactory, TrainingPlanFactory
+
+    client = ClientFactory()
+    training_exercise = TrainingExerciseFactory(training__client=client)
+    training_pk = str(training_exercise.training.pk)
+    ids = {
+        "/api/clients/": client.pk,
+        "/api/exercises/": ExerciseFactory().pk,
+        "/api/memberships/": MembershipFactory().pk,
+        "/api/training-plans/": TrainingPlanFactory(user=client.user).pk,
+        f"/api/trainings/{training_pk}/exercises/": training_exercise.pk,
+        "/api/trainings/": training_pk,
+        "/api/users/": client.user.pk,
+    }
+
+    def url(path: str) -> str:
+        path = path.replace("{training_pk}", training_pk)
+        for prefix, pk in ids.items():
+            if path.startswith(prefix):
+                path = path.replace("{id}", str(pk))
+        assert "{" not in path, f"no row for the parameters of {path}"
+        return path
+
+    return url

@@ -261,7 +261,7 @@ def test_production_answers_carry_the_security_headers_and_secure_cookies(topolo
     assert "Secure" in login.headers["Set-Cookie"]
 
 
-def test_an_oversized_request_body_is_refused_with_400(topology):
+def test_an_oversized_request_body_is_refused_with_a_json_413(topology):
     body = b'{"username": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     response = httpx.post(
         f"{topology.webs[0].url}/api/auth/token/",
@@ -269,4 +269,5 @@ def test_an_oversized_request_body_is_refused_with_400(topology):
         headers={"Content-Type": "application/json"},
         timeout=10,
     )
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("The request body is too large: the limit is")

@@ -1,9 +1,9 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.parsers import JSONParser
 
 from club.api.permissions import read_or_write_if
+from core.parsers import JSONParser
 from training import selectors, services
 from training.api.filters import ExerciseFilter, TrainingFilter, TrainingPlanFilter
 from training.api.serializers import (
