@@ -34,7 +34,7 @@ def url_of(admin_user):
     An update looks its row up before it reads the body; with a made-up id it answers 404 and the
     body is never parsed.
     """
-    from club.tests.factories import ClientFactory, MembershipFactory
+    from club.tests.factories import ClientFactory, MembershipFactory, PaymentFactory
     from training.tests.factories import ExerciseFactory, TrainingExerciseFactory, TrainingPlanFactory
 
     client = ClientFactory()
@@ -44,6 +44,7 @@ def url_of(admin_user):
         "/api/clients/": client.pk,
         "/api/exercises/": ExerciseFactory().pk,
         "/api/memberships/": MembershipFactory().pk,
+        "/api/payments/": PaymentFactory(client=client).pk,
         "/api/training-plans/": TrainingPlanFactory(user=client.user).pk,
         f"/api/trainings/{training_pk}/exercises/": training_exercise.pk,
         "/api/trainings/": training_pk,
