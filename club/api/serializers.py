@@ -4,13 +4,13 @@ from rest_framework import serializers
 
 from accounts.models import Role, User
 from club.models import Client, Membership, Payment
-from core.serializers import FastReadMixin, StrictFieldsMixin
+from core.serializers import StrictFieldsMixin
 
 # Free text is TEXT in the database; the API still refuses absurd sizes.
 TEXT_MAX_LENGTH = 5000
 
 
-class MembershipSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class MembershipSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     description = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_null=True, allow_blank=True, required=False)
 
     class Meta:
@@ -19,7 +19,7 @@ class MembershipSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSe
         extra_kwargs = {"price": {"min_value": Decimal("0")}, "access_level": {"allow_blank": False}}
 
 
-class ClientSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class ClientSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     user_id = serializers.PrimaryKeyRelatedField(
         source="user",
         queryset=User.objects.filter(role=Role.USER, deleted_at__isnull=True),
@@ -67,7 +67,7 @@ class ClientSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerial
         return user
 
 
-class PaymentSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class PaymentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     client_id = serializers.PrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
     membership_id = serializers.PrimaryKeyRelatedField(
         source="membership",
