@@ -56,7 +56,21 @@ class PrivateRedis:
         self.start()
 
     def crash_and_restart(self) -> None:
-        """SIGKILL (no shutdown, no final write), then start again from the append-only file."""
+        """SIGKILL (no shutdown, no final write), then start again from the append-only file.
+
+        First waits until what Redis acknowledged has left its AOF buffer for the file and been
+        fsynced: `everysec` does that within a second, but postpones the write by up to two more
+        while a slow disk is still busy with the previous fsync. Only the reps of that last moment
+        may be lost, and the test's reps are older.
+        """
+        client = redis.Redis(port=self.port)
+
+        def flushed() -> bool:
+            persistence = client.info("persistence")
+            return persistence["aof_buffer_length"] == 0 and persistence["aof_pending_bio_fsync"] == 0
+
+        wait_until(flushed, timeout=10, message="the AOF buffer written and fsynced")
+        client.close()
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)

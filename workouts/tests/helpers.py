@@ -64,7 +64,19 @@ class RedisServer:
             self.process = None
 
     def crash(self) -> None:
-        """SIGKILL: no shutdown, no final save; only what reached the append-only file survives."""
+        """SIGKILL: no shutdown, no final save; only what reached the append-only file survives.
+
+        Waits first until the AOF buffer is written and fsynced (`everysec`: within a second, up to
+        two more on a slow disk), so what is lost is only what a crash of that last moment loses.
+        """
+        client = redis.Redis(port=self.port)
+
+        def flushed() -> bool:
+            persistence = client.info("persistence")
+            return persistence["aof_buffer_length"] == 0 and persistence["aof_pending_bio_fsync"] == 0
+
+        wait_until(flushed, message="the AOF buffer written and fsynced")
+        client.close()
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)
