@@ -12,10 +12,12 @@ Keys (every key of a user carries the hash tag `{u:<id>}`, so a user's keys shar
 and each script call touches one slot only):
 
     <prefix>:{u:42}:squat:reps      hash: reps, last (ms of the last counted rep), since (ms of the
-                                    first), settled (the last workout id taken off)
+                                    first), settled (the last workout id taken off), indexed (ms of
+                                    the live index's last refresh)
     <prefix>:{u:42}:squat:debounce  SET NX PX <window>: a rep inside the window is not counted
     <prefix>:{u:42}:squat:finish    the finish lock
-    <prefix>:live                   the live index: sorted set of "<user>:<type>" by last rep (ms)
+    <prefix>:live                   the live index: sorted set of "<user>:<type>" by the time (ms)
+                                    its counter started or was last refreshed
 """
 
 import asyncio
@@ -45,16 +47,22 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local op = ARGV[1]
 if op == 'rep' then
   -- KEYS: counter, debounce. ARGV: op, window ms (0: no debounce), idle expiry ms.
-  -- Returns {counted 0/1, total, now ms}.
-  local counted = 0
+  -- Returns {counted 0/1, total, now ms, 1 when the live index needs this counter's entry}: when
+  -- the counter starts (or restarts after a finish) and then once per quarter of the idle expiry.
+  local counted, index = 0, 0
   if tonumber(ARGV[2]) <= 0 or redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+    local state = redis.call('HMGET', KEYS[1], 'reps', 'indexed')
+    if tonumber(state[1] or '0') <= 0 or now - tonumber(state[2] or '0') >= tonumber(ARGV[3]) / 4 then
+      redis.call('HSET', KEYS[1], 'indexed', now)
+      index = 1
+    end
     redis.call('HSETNX', KEYS[1], 'since', now)
     redis.call('HSET', KEYS[1], 'last', now)
     redis.call('HINCRBY', KEYS[1], 'reps', 1)
     counted = 1
   end
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return {counted, tonumber(redis.call('HGET', KEYS[1], 'reps') or '0'), now}
+  return {counted, tonumber(redis.call('HGET', KEYS[1], 'reps') or '0'), now, index}
 elseif op == 'settle' then
   -- KEYS: counter, debounce. ARGV: op, workout id, amount, the workout's saved time ms, slack ms.
   -- Takes `amount` off once per workout: only a workout newer than the last one settled, and
@@ -78,9 +86,10 @@ elseif op == 'unindex' then
   if score and tonumber(score) <= tonumber(ARGV[3]) then redis.call('ZREM', KEYS[1], ARGV[2]) end
   return 1
 elseif op == 'active' then
-  -- KEYS: live index. ARGV: op, idle expiry ms, limit. Drops idled-out entries, returns the most
-  -- recent as member, score, member, score, ...
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now - tonumber(ARGV[2])))
+  -- KEYS: live index. ARGV: op, idle expiry ms, limit. Drops the entries whose counters idled out
+  -- (an entry is refreshed at least every quarter of the idle expiry while its counter counts),
+  -- returns the most recent as member, score, member, score, ...
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now - tonumber(ARGV[2]) * 1.25))
   return redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1, 'WITHSCORES')
 end
 return redis.error_reply('unknown counter operation ' .. tostring(op))
@@ -198,10 +207,10 @@ class RepCounter:
         keys = [self.key(user_id, exercise_type), self.key(user_id, exercise_type, "debounce")]
         args = ["rep", rep_interval_ms(exercise_type), idle_expiry_ms()]
         try:
-            counted, total, now_ms = await script(keys=keys, args=args)
+            counted, total, now_ms, index = await script(keys=keys, args=args)
         except redis.RedisError as error:
             raise CounterUnavailable(str(error)) from error
-        if counted:
+        if index:
             try:
                 await script(keys=[self.index_key], args=["index", f"{user_id}:{exercise_type}", now_ms])
             except redis.RedisError:
