@@ -62,6 +62,16 @@ def test_long_running_services_have_health_checks(name):
     assert SERVICES[name]["healthcheck"]["test"]
 
 
+def test_redis_keeps_its_data_in_an_append_only_file_fsynced_every_second_on_a_volume():
+    # The rep counters' durability is Redis's: nothing in the web processes re-seeds it.
+    redis_service = SERVICES["redis"]
+    command = redis_service["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "everysec"
+    data_dir = command[command.index("--dir") + 1]
+    assert any(volume.split(":")[1] == data_dir for volume in redis_service["volumes"])
+
+
 @pytest.mark.parametrize("name", LONG_RUNNING)
 def test_every_long_running_service_restarts_by_itself(name):
     assert SERVICES[name]["restart"] == "unless-stopped"

@@ -1,118 +1,99 @@
-"""Rep counters: debounce and count every rep of a user and exercise type in one atomic step.
+"""Rep counters: one Lua script debounces and counts every rep of a user and exercise type atomically.
 
-Two implementations behind one interface (`RepCounter`):
+The same script (`SCRIPT`) runs everywhere: on Redis (`REDIS_URL`), on a Redis Cluster
+(`WORKOUT_COUNTER_CLUSTER`), and in the embedded default of `make run` (no `REDIS_URL`) on an
+in-process `fakeredis` server with Lua. There is no second implementation to drift from it.
 
-* `RedisRepCounter` — production. One Lua script per rep does `SET NX PX` (debounce) and the
-  increment, shared by every connection and every server process. Acknowledged reps survive a
-  Redis restart without persistence through each process's `Journal` (see docs/realtime.md).
-* `InMemoryRepCounter` — the embedded default of `make run` (no `REDIS_URL`): one process, so a
-  dictionary under a lock is the whole truth.
+Durability is Redis's job: production runs it with its append-only file (`appendfsync everysec`,
+docs/operations.md), so a restart loses at most its last second of writes. The web processes keep
+nothing in memory.
 
-`get_rep_counter()` returns the one the settings ask for.
+Keys (every key of a user carries the hash tag `{u:<id>}`, so a user's keys share one Cluster slot
+and each script call touches one slot only):
+
+    <prefix>:{u:42}:squat:reps      hash: reps, last (ms of the last counted rep), since (ms of the
+                                    first), settled (the last workout id taken off), indexed (ms of
+                                    the live index's last refresh)
+    <prefix>:{u:42}:squat:debounce  SET NX PX <window>: a rep inside the window is not counted
+    <prefix>:{u:42}:squat:finish    the finish lock
+    <prefix>:live                   the live index: sorted set of "<user>:<type>" by the time (ms)
+                                    its counter started or was last refreshed
 """
 
 import asyncio
 import logging
 import threading
-import time
-import uuid
 import weakref
-from abc import ABC, abstractmethod
-from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from redis.commands.core import AsyncScript
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
-# The counter state of one user and type is a hash of monotonic fields, so copies of it can be
-# merged by taking the maximum of each field (a grow-only CRDT):
-#   c:<process>   reps counted by that server process,
-#   s:<workout>   reps a finished workout took away.
-# The running total is sum(c:*) - sum(s:*).
-COUNTED_PREFIX = "c:"
-SETTLED_PREFIX = "s:"
-
-_MERGE_LUA = """
-for i = FIRST, #ARGV, 2 do
-  local stored = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
-  if stored < tonumber(ARGV[i + 1]) then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-end
-"""
-
-# The index of active counters: a sorted set of "<user>:<type>" scored by the time of the last
-# counted rep (ms, Redis' clock), so the live feed's snapshot reads the counters in progress without
-# scanning the keyspace. The scripts keep it: a counted rep adds or moves its counter, a merge that
-# leaves a total of 0 (a finish) removes it and one that leaves more brings it back (a restart
-# re-seeded it), and readers drop the entries older than the idle expiry.
-_NOW_MS_LUA = """
+# One script, one operation per call (ARGV[1]); every call's KEYS live in one hash slot.
+SCRIPT = """
 local clock = redis.call('TIME')
-local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-"""
-
-# KEYS: state hash, debounce key, index.
-# ARGV: counted field, window ms, idle ms, index member, journal field/value pairs.
-REP_SCRIPT = (
-    _MERGE_LUA.replace("FIRST", "5")
-    + """
-local counted = 0
-if tonumber(ARGV[2]) <= 0 or redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
-  redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-  counted = 1
-"""
-    + _NOW_MS_LUA
-    + """
-  redis.call('ZADD', KEYS[3], now_ms, ARGV[4])
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local op = ARGV[1]
+if op == 'rep' then
+  -- KEYS: counter, debounce. ARGV: op, window ms (0: no debounce), idle expiry ms.
+  -- Returns {counted 0/1, total, now ms, 1 when the live index needs this counter's entry}: when
+  -- the counter starts (or restarts after a finish) and then once per quarter of the idle expiry.
+  local counted, index = 0, 0
+  if tonumber(ARGV[2]) <= 0 or redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+    local state = redis.call('HMGET', KEYS[1], 'reps', 'indexed')
+    if tonumber(state[1] or '0') <= 0 or now - tonumber(state[2] or '0') >= tonumber(ARGV[3]) / 4 then
+      redis.call('HSET', KEYS[1], 'indexed', now)
+      index = 1
+    end
+    redis.call('HSETNX', KEYS[1], 'since', now)
+    redis.call('HSET', KEYS[1], 'last', now)
+    redis.call('HINCRBY', KEYS[1], 'reps', 1)
+    counted = 1
+  end
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {counted, tonumber(redis.call('HGET', KEYS[1], 'reps') or '0'), now, index}
+elseif op == 'settle' then
+  -- KEYS: counter, debounce. ARGV: op, workout id, amount, the workout's saved time ms, slack ms.
+  -- Takes `amount` off once per workout: only a workout newer than the last one settled, and
+  -- saved from this counter (not from one that idled out before it was started again).
+  -- Returns {total, now ms}.
+  redis.call('DEL', KEYS[2])
+  local state = redis.call('HMGET', KEYS[1], 'reps', 'since', 'settled')
+  if state[1] and tonumber(ARGV[2]) > tonumber(state[3] or '0')
+      and tonumber(ARGV[4]) >= tonumber(state[2]) - tonumber(ARGV[5]) then
+    redis.call('HINCRBY', KEYS[1], 'reps', -tonumber(ARGV[3]))
+    redis.call('HSET', KEYS[1], 'settled', ARGV[2])
+  end
+  return {tonumber(redis.call('HGET', KEYS[1], 'reps') or '0'), now}
+elseif op == 'index' then
+  -- KEYS: live index. ARGV: op, member, last rep ms.
+  redis.call('ZADD', KEYS[1], 'GT', ARGV[3], ARGV[2])
+  return 1
+elseif op == 'unindex' then
+  -- KEYS: live index. ARGV: op, member, settle ms. A rep counted after the settle keeps the entry.
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+  if score and tonumber(score) <= tonumber(ARGV[3]) then redis.call('ZREM', KEYS[1], ARGV[2]) end
+  return 1
+elseif op == 'active' then
+  -- KEYS: live index. ARGV: op, idle expiry ms, limit. Drops the entries whose counters idled out
+  -- (an entry is refreshed at least every quarter of the idle expiry while its counter counts),
+  -- returns the most recent as member, score, member, score, ...
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now - tonumber(ARGV[2]) * 1.25))
+  return redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1, 'WITHSCORES')
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {counted, redis.call('HGETALL', KEYS[1])}
+return redis.error_reply('unknown counter operation ' .. tostring(op))
 """
-)
-
-# KEYS: state hash, index, and the debounce key when it is to be cleared.
-# ARGV: idle ms, index member, journal pairs.
-MERGE_SCRIPT = (
-    _MERGE_LUA.replace("FIRST", "3")
-    + """
-if #KEYS > 2 then redis.call('DEL', KEYS[3]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-local state = redis.call('HGETALL', KEYS[1])
-local total = 0
-for i = 1, #state, 2 do
-  local kind = string.sub(state[i], 1, 2)
-  if kind == 'c:' then total = total + tonumber(state[i + 1]) end
-  if kind == 's:' then total = total - tonumber(state[i + 1]) end
-end
-if total > 0 then
-"""
-    + _NOW_MS_LUA
-    + """
-  -- NX: a merge is no rep; it only restores an entry a restart lost, at the time of the restore.
-  redis.call('ZADD', KEYS[2], 'NX', now_ms, ARGV[2])
-else
-  redis.call('ZREM', KEYS[2], ARGV[2])
-end
-return state
-"""
-)
-
-
-# KEYS: index. ARGV: idle ms, limit. Drops the entries that idled out (Redis' clock, as the scores)
-# and returns the `limit` most recent as member, score, member, score, …
-INDEX_SCRIPT = (
-    _NOW_MS_LUA
-    + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now_ms - tonumber(ARGV[1])))
-return redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
-"""
-)
 
 
 class CounterUnavailable(Exception):
@@ -147,337 +128,123 @@ def idle_expiry_ms() -> int:
     return int(settings.WORKOUT_IDLE_EXPIRY_SECONDS * 1000)
 
 
-class RepCounter(ABC):
-    """Running rep totals per user and exercise type: the hot path is async, finishing is sync."""
-
-    @abstractmethod
-    async def count_rep(self, *, user_id: int, exercise_type: str) -> RepOutcome:
-        """Count a rep unless one of the same user and type was counted inside the debounce window."""
-
-    @abstractmethod
-    def total(self, *, user_id: int, exercise_type: str) -> int: ...
-
-    @abstractmethod
-    def settle(self, *, user_id: int, exercise_type: str, workout_id: int, amount: int) -> None:
-        """Take `amount` reps saved as `workout_id` off the total (idempotent per workout) and reset the debounce."""
-
-    @abstractmethod
-    def finish_lock(self, *, user_id: int, exercise_type: str) -> AbstractContextManager[None]:
-        """Serialize finishes of one user and type across every process (raises `CounterBusy`)."""
-
-    @abstractmethod
-    async def active_counts(self, *, limit: int) -> list[ActiveCount]:
-        """The counters with a total above 0 that have not idled out, most recent rep first, at most `limit`.
-
-        The cost follows the number of active counters, never the size of the keyspace.
-        """
+_embedded_server = None
 
 
-def _total(fields: dict[str, int]) -> int:
-    counted = sum(value for name, value in fields.items() if name.startswith(COUNTED_PREFIX))
-    settled = sum(value for name, value in fields.items() if name.startswith(SETTLED_PREFIX))
-    return counted - settled
+def _embedded():
+    """The process's in-memory Redis (fakeredis with Lua) for the embedded default."""
+    global _embedded_server
+    import fakeredis  # only the embedded default needs it
+
+    if _embedded_server is None:
+        _embedded_server = fakeredis.FakeServer()
+    return _embedded_server, fakeredis
 
 
-# ---------------------------------------------------------------------------
-# Embedded: one process
-# ---------------------------------------------------------------------------
-@dataclass
-class _MemoryState:
-    total: int = 0
-    # The debounce window's start; a settle clears it, so it cannot date the last rep.
-    last_counted: float | None = None
-    last_rep: float = 0.0
-    settled: set[int] = field(default_factory=set)
-    touched: float = 0.0
+class RepCounter:
+    """Running rep totals per user and exercise type: the hot path is async, finishing is sync.
 
-
-class InMemoryRepCounter(RepCounter):
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._states: dict[tuple[int, str], _MemoryState] = {}
-        self._finish_locks: defaultdict[tuple[int, str], threading.Lock] = defaultdict(threading.Lock)
-
-    def _state(self, key: tuple[int, str], now: float) -> _MemoryState:
-        state = self._states.get(key)
-        if state is None or now - state.touched > idle_expiry_ms() / 1000:
-            state = self._states[key] = _MemoryState()
-        state.touched = now
-        return state
-
-    async def count_rep(self, *, user_id: int, exercise_type: str) -> RepOutcome:
-        now = time.monotonic()
-        window = rep_interval_ms(exercise_type) / 1000
-        with self._lock:
-            state = self._state((user_id, exercise_type), now)
-            if state.last_counted is not None and now - state.last_counted < window:
-                return RepOutcome(counted=False, total_reps=state.total)
-            state.last_counted = state.last_rep = now
-            state.total += 1
-            return RepOutcome(counted=True, total_reps=state.total)
-
-    def total(self, *, user_id: int, exercise_type: str) -> int:
-        with self._lock:
-            return self._state((user_id, exercise_type), time.monotonic()).total
-
-    def settle(self, *, user_id: int, exercise_type: str, workout_id: int, amount: int) -> None:
-        with self._lock:
-            state = self._state((user_id, exercise_type), time.monotonic())
-            if workout_id not in state.settled:
-                state.settled.add(workout_id)
-                state.total -= amount
-            state.last_counted = None
-
-    @contextmanager
-    def finish_lock(self, *, user_id: int, exercise_type: str) -> Iterator[None]:
-        with self._lock:
-            lock = self._finish_locks[(user_id, exercise_type)]
-        if not lock.acquire(timeout=settings.WORKOUT_FINISH_LOCK_WAIT_SECONDS):
-            raise CounterBusy
-        try:
-            yield
-        finally:
-            lock.release()
-
-    async def active_counts(self, *, limit: int) -> list[ActiveCount]:
-        now, wall_now = time.monotonic(), time.time()
-        idle = idle_expiry_ms() / 1000
-        with self._lock:
-            for key in [key for key, state in self._states.items() if now - state.touched > idle]:
-                del self._states[key]  # idled out: the next rep would start it afresh anyway
-            active = [
-                ActiveCount(
-                    user_id=user_id,
-                    exercise_type=exercise_type,
-                    total_reps=state.total,
-                    last_rep_at=wall_now - (now - state.last_rep),
-                )
-                for (user_id, exercise_type), state in self._states.items()
-                if state.total > 0
-            ]
-        return sorted(active, key=lambda count: count.last_rep_at, reverse=True)[:limit]
-
-
-# ---------------------------------------------------------------------------
-# Redis: every process, one script per rep
-# ---------------------------------------------------------------------------
-@dataclass
-class _JournalEntry:
-    fields: dict[str, int] = field(default_factory=dict)
-    touched: float = 0.0
-    # A settle this process recorded that Redis has not confirmed yet.
-    dirty: bool = False
-
-
-class Journal:
-    """This process's last view of every counter it touched: what it acknowledged, and the settles it made.
-
-    Merged back into Redis with every script call (fields only grow, so a merge can never undo
-    anything), it re-seeds a counter that a Redis restart emptied. Entries are forgotten slightly
-    before Redis would expire the key, so an idle counter is never brought back to life.
+    `url=None` is the embedded default: an in-process fakeredis server running the same script.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, _JournalEntry] = {}
-
-    def _live(self, key: str, now: float) -> _JournalEntry | None:
-        entry = self._entries.get(key)
-        if entry is not None and now - entry.touched > idle_expiry_ms() * 0.99 / 1000:
-            del self._entries[key]
-            return None
-        return entry
-
-    def pairs(self, key: str) -> list[str | int]:
-        with self._lock:
-            entry = self._live(key, time.monotonic())
-            return [item for pair in entry.fields.items() for item in pair] if entry else []
-
-    def observe(self, key: str, fields: dict[str, int], *, confirmed: bool = True) -> None:
-        with self._lock:
-            now = time.monotonic()
-            entry = self._live(key, now) or self._entries.setdefault(key, _JournalEntry())
-            for name, value in fields.items():
-                if value > entry.fields.get(name, 0):
-                    entry.fields[name] = value
-            entry.touched = now
-            # Confirmed = `fields` is what Redis holds after a merge; anything the journal has beyond it is pending.
-            entry.dirty = not confirmed or any(value > fields.get(name, 0) for name, value in entry.fields.items())
-
-    def keys(self, *, dirty_only: bool) -> list[str]:
-        with self._lock:
-            now = time.monotonic()
-            live = [(key, self._live(key, now)) for key in list(self._entries)]
-            return [key for key, entry in live if entry is not None and (entry.dirty or not dirty_only)]
-
-
-def _decoded(state: dict) -> dict[str, int]:
-    return {(name.decode() if isinstance(name, bytes) else name): int(value) for name, value in state.items()}
-
-
-def _fields(flat: list) -> dict[str, int]:
-    return _decoded(dict(zip(flat[::2], flat[1::2], strict=True)))
-
-
-@dataclass
-class _LoopClient:
-    connection: redis.asyncio.Redis
-    reps: "_ScriptBatcher"
-    index: AsyncScript
-    sweeper: asyncio.Task
-
-
-class _ScriptBatcher:
-    """Runs one Lua script per call, but sends the calls that wait at the same moment in one pipeline.
-
-    Every rep is still its own atomic script (`EVALSHA`); only the network round trip is shared.
-    Under load the reps of many connections arrive while a batch is in flight and leave together
-    in the next one: one socket write and one read for dozens of reps, where a write per rep was
-    the server's largest cost (docs/performance.md). An idle server sends a lone rep at once.
-    Calls are never retried: a script whose reply was lost may have run, and running it again
-    would count a rep twice. Its caller gets `CounterUnavailable` and the device resends.
-    """
-
-    def __init__(self, client: redis.asyncio.Redis, script: AsyncScript) -> None:
-        self.client = client
-        self.script = script
-        self.waiting: list[tuple[list[str], list, asyncio.Future]] = []
-        self.sending: asyncio.Task | None = None
-
-    async def run(self, keys: list[str], args: list) -> list:
-        future = asyncio.get_running_loop().create_future()
-        self.waiting.append((keys, args, future))
-        if self.sending is None:
-            self.sending = asyncio.get_running_loop().create_task(self._send_while_waiting())
-        return await future
-
-    async def _send_while_waiting(self) -> None:
-        try:
-            while self.waiting:
-                batch, self.waiting = self.waiting, []
-                await self._send(batch)
-        finally:
-            self.sending = None
-
-    async def _send(self, batch: list[tuple[list[str], list, asyncio.Future]]) -> None:
-        try:
-            results = await self._execute(batch)
-            if any(isinstance(result, redis.exceptions.NoScriptError) for result in results):
-                # A fresh (or restarted) Redis does not know the script yet; a NOSCRIPT call did not run.
-                await self.client.script_load(self.script.script)
-                retried = [call for call, result in zip(batch, results, strict=True) if _is_noscript(result)]
-                again = iter(await self._execute(retried))
-                results = [next(again) if _is_noscript(result) else result for result in results]
-        except (redis.RedisError, OSError) as error:
-            results = [error] * len(batch)
-        except Exception as error:
-            # Whatever went wrong, no device may wait forever for its reply.
-            logger.exception("rep batch of %d failed", len(batch))
-            results = [error] * len(batch)
-        for (_, _, future), result in zip(batch, results, strict=True):
-            if future.done():  # the connection that sent this rep went away meanwhile
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(CounterUnavailable(str(result)))
-            else:
-                future.set_result(result)
-
-    async def _execute(self, batch: list[tuple[list[str], list, asyncio.Future]]) -> list:
-        pipeline = self.client.pipeline(transaction=False)
-        for keys, args, _ in batch:
-            pipeline.evalsha(self.script.sha, len(keys), *keys, *args)
-        return await pipeline.execute(raise_on_error=False)
-
-
-def _is_noscript(result: object) -> bool:
-    return isinstance(result, redis.exceptions.NoScriptError)
-
-
-class RedisRepCounter(RepCounter):
-    def __init__(self, url: str, *, prefix: str | None = None) -> None:
+    def __init__(self, url: str | None, *, prefix: str | None = None, cluster: bool | None = None) -> None:
         self.url = url
         self.prefix = prefix or settings.WORKOUT_COUNTER_KEY_PREFIX
-        self.process_field = f"{COUNTED_PREFIX}{uuid.uuid4().hex[:12]}"
-        self.journal = Journal()
-        self._sync = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(url, **self._pool_options()))
-        self._sync_merge = self._sync.register_script(MERGE_SCRIPT)
-        # redis.asyncio clients belong to the event loop that created them.
+        self.cluster = settings.WORKOUT_COUNTER_CLUSTER if cluster is None else cluster
+        self._sync = self._client(asynchronous=False)
+        self._sync_script = self._sync.register_script(SCRIPT)
+        # asyncio clients belong to the event loop that created them.
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple] = weakref.WeakKeyDictionary()
 
-    def _pool_options(self) -> dict:
-        # redis-py 8's plain pools refuse a connection past their cap; a blocking pool waits for one.
-        return {
-            "max_connections": settings.WORKOUT_COUNTER_MAX_CONNECTIONS,
-            "timeout": settings.WORKOUT_COUNTER_POOL_TIMEOUT,
+    def _client(self, *, asynchronous: bool):
+        if self.url is None:
+            server, fakeredis = _embedded()
+            return fakeredis.FakeAsyncRedis(server=server) if asynchronous else fakeredis.FakeRedis(server=server)
+        timeouts = {
             "socket_timeout": settings.WORKOUT_COUNTER_SOCKET_TIMEOUT,
             "socket_connect_timeout": settings.WORKOUT_COUNTER_SOCKET_TIMEOUT,
         }
+        # Never retried: a script whose reply was lost may have run, and running it again would
+        # count a rep twice. The caller gets `CounterUnavailable` and the device resends.
+        if self.cluster:
+            cluster_class = redis.asyncio.cluster.RedisCluster if asynchronous else redis.cluster.RedisCluster
+            return cluster_class.from_url(
+                self.url,
+                retry=Retry(NoBackoff(), 0),
+                max_connections=settings.WORKOUT_COUNTER_MAX_CONNECTIONS,
+                **timeouts,
+            )
+        # redis-py's plain pools refuse a connection past their cap; a blocking pool waits for one.
+        pool_class = redis.asyncio.BlockingConnectionPool if asynchronous else redis.BlockingConnectionPool
+        pool = pool_class.from_url(
+            self.url,
+            max_connections=settings.WORKOUT_COUNTER_MAX_CONNECTIONS,
+            timeout=settings.WORKOUT_COUNTER_POOL_TIMEOUT,
+            **timeouts,
+        )
+        return (redis.asyncio.Redis if asynchronous else redis.Redis)(connection_pool=pool)
 
-    def key(self, user_id: int, exercise_type: str, kind: str = "state") -> str:
-        # The hash tag keeps a counter's state, debounce and finish-lock keys in one Redis Cluster slot.
-        return f"{self.prefix}:{{{user_id}:{exercise_type}}}:{kind}"
-
-    @property
-    def index_key(self) -> str:
-        # One key for every counter, so outside their hash slots: a Redis Cluster would need one per slot.
-        return f"{self.prefix}:active"
-
-    def _member(self, state_key: str) -> str:
-        """The index member of a state key: `<user>:<type>`, the text inside its hash tag."""
-        return state_key[state_key.index("{") + 1 : state_key.rindex("}")]
-
-    def _loop_client(self) -> "_LoopClient":
+    def _loop_client(self) -> tuple:
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None:
-            connection = redis.asyncio.Redis(
-                connection_pool=redis.asyncio.BlockingConnectionPool.from_url(self.url, **self._pool_options())
-            )
-            sweeper = loop.create_task(self._sweep_forever(connection.register_script(MERGE_SCRIPT)))
-            reps = _ScriptBatcher(connection, connection.register_script(REP_SCRIPT))
-            index = connection.register_script(INDEX_SCRIPT)
-            client = self._async[loop] = _LoopClient(connection, reps, index, sweeper)
+            connection = self._client(asynchronous=True)
+            client = self._async[loop] = (connection, connection.register_script(SCRIPT))
         return client
 
+    # -- keys -------------------------------------------------------------------------------------
+    def key(self, user_id: int, exercise_type: str, kind: str = "reps") -> str:
+        return f"{self.prefix}:{{u:{user_id}}}:{exercise_type}:{kind}"
+
+    @property
+    def index_key(self) -> str:
+        return f"{self.prefix}:live"
+
+    # -- the hot path -----------------------------------------------------------------------------
     async def count_rep(self, *, user_id: int, exercise_type: str) -> RepOutcome:
-        key = self.key(user_id, exercise_type)
-        args = [
-            self.process_field,
-            rep_interval_ms(exercise_type),
-            idle_expiry_ms(),
-            self._member(key),
-            *self.journal.pairs(key),
-        ]
-        keys = [key, self.key(user_id, exercise_type, "debounce"), self.index_key]
-        counted, flat = await self._loop_client().reps.run(keys, args)
-        fields = _fields(flat)
-        # Journalled before the caller acknowledges the rep: an acknowledged rep is always in here.
-        self.journal.observe(key, fields)
-        return RepOutcome(counted=bool(counted), total_reps=_total(fields))
-
-    def _merge_args(self, key: str) -> list[str | int]:
-        return [idle_expiry_ms(), self._member(key), *self.journal.pairs(key)]
-
-    def _merge(self, key: str, *, also_delete: str | None = None) -> dict[str, int]:
-        keys = [key, self.index_key, also_delete] if also_delete else [key, self.index_key]
+        """Count a rep unless one of the same user and type was counted inside the debounce window."""
+        _, script = self._loop_client()
+        keys = [self.key(user_id, exercise_type), self.key(user_id, exercise_type, "debounce")]
+        args = ["rep", rep_interval_ms(exercise_type), idle_expiry_ms()]
         try:
-            fields = _fields(self._sync_merge(keys=keys, args=self._merge_args(key)))
+            counted, total, now_ms, index = await script(keys=keys, args=args)
         except redis.RedisError as error:
             raise CounterUnavailable(str(error)) from error
-        self.journal.observe(key, fields)
-        return fields
+        if index:
+            try:
+                await script(keys=[self.index_key], args=["index", f"{user_id}:{exercise_type}", now_ms])
+            except redis.RedisError:
+                # The rep is counted; the live page's snapshot misses it until the next one.
+                logger.warning("live index not updated for user %s", user_id, exc_info=True)
+        return RepOutcome(counted=bool(counted), total_reps=int(total))
 
+    # -- finishing (sync) -------------------------------------------------------------------------
     def total(self, *, user_id: int, exercise_type: str) -> int:
-        return _total(self._merge(self.key(user_id, exercise_type)))
+        try:
+            return int(self._sync.hget(self.key(user_id, exercise_type), "reps") or 0)
+        except redis.RedisError as error:
+            raise CounterUnavailable(str(error)) from error
 
-    def settle(self, *, user_id: int, exercise_type: str, workout_id: int, amount: int) -> None:
-        key = self.key(user_id, exercise_type)
-        # Journalled first: if Redis fails now, the sweeper (or the next merge of this key) applies it later.
-        self.journal.observe(key, {f"{SETTLED_PREFIX}{workout_id}": amount}, confirmed=False)
-        self._merge(key, also_delete=self.key(user_id, exercise_type, "debounce"))
+    def settle(self, *, user_id: int, exercise_type: str, workout_id: int, amount: int, saved_at: float) -> int:
+        """Take `amount` reps saved as `workout_id` (at epoch `saved_at`) off the total and reset the debounce.
+
+        Idempotent: a workout is taken off once, and only from the counter it was saved from.
+        Returns the total left.
+        """
+        keys = [self.key(user_id, exercise_type), self.key(user_id, exercise_type, "debounce")]
+        # A counter idles out after `idle_expiry_ms`; the slack covers clocks of the web and Redis hosts.
+        args = ["settle", workout_id, amount, int(saved_at * 1000), idle_expiry_ms() // 2]
+        try:
+            total, now_ms = self._sync_script(keys=keys, args=args)
+            if total <= 0:
+                self._sync_script(keys=[self.index_key], args=["unindex", f"{user_id}:{exercise_type}", now_ms])
+        except redis.RedisError as error:
+            raise CounterUnavailable(str(error)) from error
+        return int(total)
 
     @contextmanager
     def finish_lock(self, *, user_id: int, exercise_type: str) -> Iterator[None]:
+        """Serialize finishes of one user and type across every process (raises `CounterBusy`)."""
         lock = self._sync.lock(
             self.key(user_id, exercise_type, "finish"),
             timeout=settings.WORKOUT_FINISH_LOCK_TIMEOUT_SECONDS,
@@ -497,44 +264,33 @@ class RedisRepCounter(RepCounter):
             except redis.RedisError:
                 logger.warning("finish lock %s not released; it expires by itself", lock.name)
 
+    # -- the live page ----------------------------------------------------------------------------
     async def active_counts(self, *, limit: int) -> list[ActiveCount]:
-        # Two round trips whatever the number of counters: the index, then every state in one pipeline.
-        client = self._loop_client()
+        """The counters with a total above 0 that have not idled out, most recent rep first, at most `limit`.
+
+        Two round trips whatever the number of counters: the index, then every counter in one
+        pipeline (split by node on a Cluster). The cost follows the active counters, never the keyspace.
+        """
+        connection, script = self._loop_client()
         try:
-            flat = await client.index(keys=[self.index_key], args=[idle_expiry_ms(), limit])
-            entries = []
-            states = client.connection.pipeline(transaction=False)
-            for member, score in zip(flat[::2], flat[1::2], strict=True):
-                user_id, _, exercise_type = member.decode().partition(":")
-                entries.append((int(user_id), exercise_type, float(score) / 1000))
-                states.hgetall(self.key(int(user_id), exercise_type))
-            totals = [_total(_decoded(state)) for state in await states.execute()]
+            flat = await script(keys=[self.index_key], args=["active", idle_expiry_ms(), limit])
+            members = []
+            states = connection.pipeline(transaction=False)
+            for member in flat[::2]:
+                user_id, _, exercise_type = (member.decode() if isinstance(member, bytes) else member).partition(":")
+                members.append((int(user_id), exercise_type))
+                states.hmget(self.key(int(user_id), exercise_type), "reps", "last")
+            rows = await states.execute() if members else []
         except redis.RedisError as error:
             raise CounterUnavailable(str(error)) from error
-        return [
-            ActiveCount(user_id=user_id, exercise_type=exercise_type, total_reps=total, last_rep_at=last_rep_at)
-            for (user_id, exercise_type, last_rep_at), total in zip(entries, totals, strict=True)
-            if total > 0
+        active = [
+            ActiveCount(
+                user_id=user_id, exercise_type=exercise_type, total_reps=int(reps), last_rep_at=int(last) / 1000
+            )
+            for (user_id, exercise_type), (reps, last) in zip(members, rows, strict=True)
+            if reps is not None and int(reps) > 0 and last is not None
         ]
-
-    async def _sweep_forever(self, merge_script) -> None:
-        """Re-seed every journalled counter after Redis lost its data, and retry unconfirmed settles.
-
-        A per-process marker key with a TTL tells a restart apart from a normal round: when it is
-        gone, Redis (or this process's link to it) lost state, and the whole journal is pushed.
-        """
-        marker = f"{self.prefix}:alive:{self.process_field}"
-        interval = settings.WORKOUT_JOURNAL_SWEEP_SECONDS
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                # The marker outlives ten rounds, so only lost data (not a slow round) makes it vanish.
-                previous = await merge_script.registered_client.set(marker, 1, px=int(interval * 10_000), get=True)
-                for key in self.journal.keys(dirty_only=previous is not None):
-                    fields = _fields(await merge_script(keys=[key, self.index_key], args=self._merge_args(key)))
-                    self.journal.observe(key, fields)
-            except redis.RedisError as error:
-                logger.info("journal sweep skipped, Redis unavailable: %s", error)
+        return sorted(active, key=lambda count: count.last_rep_at, reverse=True)
 
 
 # ---------------------------------------------------------------------------
@@ -545,16 +301,16 @@ _counter_lock = threading.Lock()
 
 
 def get_rep_counter() -> RepCounter:
-    global _counter  # one counter, and so one journal, per process
+    global _counter  # one counter (and so one connection pool) per process
     with _counter_lock:
         if _counter is None:
-            _counter = RedisRepCounter(settings.REDIS_URL) if settings.REDIS_URL else InMemoryRepCounter()
+            _counter = RepCounter(settings.REDIS_URL or None)
         return _counter
 
 
 @receiver(setting_changed)
 def _reset_counter(*, setting: str, **kwargs) -> None:
     global _counter
-    if setting in {"REDIS_URL", "WORKOUT_COUNTER_KEY_PREFIX"}:
+    if setting in {"REDIS_URL", "WORKOUT_COUNTER_KEY_PREFIX", "WORKOUT_COUNTER_CLUSTER"}:
         with _counter_lock:
             _counter = None

@@ -40,7 +40,7 @@ def _usernames(user_ids: set[int]) -> dict[int, str]:
 async def live_count_list(*, user: User) -> list[LiveCount]:
     """Every workout in progress right now, for staff: the running counters, most recent rep first.
 
-    Read from the counters themselves (Redis, or the in-process counter), so it includes workouts
+    Read from the counters themselves (Redis, or the embedded fakeredis), so it includes workouts
     that started before the caller looked. Raises `CounterUnavailable` and database errors as they come.
     """
     if not can_watch_live(user):

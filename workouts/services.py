@@ -7,7 +7,7 @@ from django.db import transaction
 from accounts.models import User
 from core.exceptions import ApplicationError
 from workouts import protocol
-from workouts.counter import CounterUnavailable, get_rep_counter
+from workouts.counter import CounterUnavailable, RepCounter, get_rep_counter
 from workouts.models import WorkoutSession
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,13 @@ def workout_finish(
                         "This Idempotency-Key was used to finish another exercise type.",
                         {"workout_id": existing.pk, "type": existing.exercise_type},
                     )
+                _settle(counter, existing)
                 return existing, False
+        # A settle that Redis missed (it went down right after the row was saved) is applied now;
+        # the settle is idempotent, so the usual case (already applied) changes nothing.
+        latest = WorkoutSession.objects.filter(user=user, exercise_type=exercise_type).order_by("-pk").first()
+        if latest is not None:
+            _settle(counter, latest)
         total_reps = counter.total(user_id=user.pk, exercise_type=exercise_type)
         if total_reps <= 0:
             raise ApplicationError(
@@ -67,8 +73,19 @@ def workout_finish(
             user=user, exercise_type=exercise_type, total_reps=total_reps, idempotency_key=idempotency_key
         )
         try:
-            counter.settle(user_id=user.pk, exercise_type=exercise_type, workout_id=session.pk, amount=total_reps)
+            _settle(counter, session)
         except CounterUnavailable:
-            # The settle is in this process's journal and reaches Redis once it is back (docs/realtime.md).
+            # The workout is saved; the next finish of this user and type (or a retry with the
+            # same Idempotency-Key) takes the reps off before it reads the total (docs/realtime.md).
             logger.warning("workout %s saved; its settle is pending until Redis is reachable", session.pk)
         return session, True
+
+
+def _settle(counter: RepCounter, session: WorkoutSession) -> None:
+    counter.settle(
+        user_id=session.user_id,
+        exercise_type=session.exercise_type,
+        workout_id=session.pk,
+        amount=session.total_reps,
+        saved_at=session.created_at.timestamp(),
+    )

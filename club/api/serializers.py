@@ -5,13 +5,13 @@ from rest_framework import serializers
 from accounts.models import Role, User
 from club.models import DESK_PAYMENT_METHODS, Client, ClientStatus, Membership, MembershipEvent, MembershipHold, Payment
 from club.services import SALE_MAX_MONTHS
-from core.serializers import FastReadMixin, StrictFieldsMixin
+from core.serializers import StrictFieldsMixin
 
 # Free text is TEXT in the database; the API still refuses absurd sizes.
 TEXT_MAX_LENGTH = 5000
 
 
-class MembershipSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class MembershipSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     description = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_null=True, allow_blank=True, required=False)
 
     class Meta:
@@ -20,7 +20,7 @@ class MembershipSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSe
         extra_kwargs = {"price": {"min_value": Decimal("0")}, "access_level": {"allow_blank": False}}
 
 
-class ClientSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class ClientSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     reason = serializers.CharField(
         write_only=True,
         required=False,
@@ -88,7 +88,7 @@ class ClientSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerial
         return data
 
 
-class PaymentSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class PaymentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     staff_id = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="Who took the money at the desk; null for provider payments."
     )
@@ -165,7 +165,7 @@ class SaleResultSerializer(serializers.Serializer):
     client = SaleClientSerializer()
 
 
-class MembershipEventSerializer(FastReadMixin, serializers.ModelSerializer):
+class MembershipEventSerializer(serializers.ModelSerializer):
     client_id = serializers.IntegerField(read_only=True)
     payment_id = serializers.IntegerField(read_only=True, allow_null=True)
     hold_id = serializers.IntegerField(read_only=True, allow_null=True)
@@ -192,7 +192,7 @@ class RefundSerializer(StrictFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=TEXT_MAX_LENGTH, help_text="Why the money is given back (required).")
 
 
-class HoldSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class HoldSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     client_id = serializers.IntegerField(read_only=True)
     staff_id = serializers.IntegerField(read_only=True, allow_null=True)
     days = serializers.IntegerField(read_only=True, help_text="Days of the hold, both ends included.")

@@ -21,15 +21,17 @@ def _accepts(port: int) -> bool:
 
 
 class PrivateRedis:
-    """A redis-server on its own port without persistence, so a restart really empties it."""
+    """A redis-server on its own port, persisted as in production: its append-only file, fsynced every second."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.data_dir = Path(tempfile.mkdtemp(prefix="redis-"))
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self.data_dir)]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, start_new_session=True)
 
         def pings() -> bool:
@@ -52,6 +54,32 @@ class PrivateRedis:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def crash_and_restart(self) -> None:
+        """SIGKILL (no shutdown, no final write), then start again from the append-only file.
+
+        First waits until what Redis acknowledged has left its AOF buffer for the file and been
+        fsynced: `everysec` does that within a second, but postpones the write by up to two more
+        while a slow disk is still busy with the previous fsync. Only the reps of that last moment
+        may be lost, and the test's reps are older.
+        """
+        client = redis.Redis(port=self.port)
+
+        def flushed() -> bool:
+            persistence = client.info("persistence")
+            return persistence["aof_buffer_length"] == 0 and persistence["aof_pending_bio_fsync"] == 0
+
+        wait_until(flushed, timeout=10, message="the AOF buffer written and fsynced")
+        client.close()
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+        self.start()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 class PrivateRabbitMQ:

@@ -7,6 +7,7 @@ A request or task is held "in flight" by a row lock this test takes, then releas
 
 import asyncio
 import json
+import shutil
 import signal
 import time
 from contextlib import contextmanager
@@ -44,13 +45,15 @@ TAP = {"event": "rep_detected", "type": "tap"}
 @pytest.fixture(scope="module")
 def backing(django_db_setup):
     require_services()
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: a private Redis with its append-only file cannot be started")
     redis_server, rabbitmq = PrivateRedis(), PrivateRabbitMQ()
     try:
         redis_server.start()
         rabbitmq.start()
         yield redis_server, rabbitmq
     finally:
-        redis_server.stop()
+        redis_server.remove()
         rabbitmq.remove()
 
 
@@ -157,7 +160,10 @@ async def test_a_redis_restart_mid_workout_loses_no_acknowledged_rep(topology, b
         ws_connect(f"{web_2.ws_url}/ws/workout?token={token}") as on_2,
     ):
         await asyncio.gather(stream(on_1, 20), stream(on_2, 20))
-        await asyncio.to_thread(redis_server.restart)
+        # Killed, not shut down: only what its append-only file holds comes back (production's
+        # `appendfsync everysec` bounds the loss to the last second if the machine itself dies;
+        # a killed process loses nothing Redis acknowledged, which is what this asserts).
+        await asyncio.to_thread(redis_server.crash_and_restart)
         # Reps right after the restart may be refused ("send it again"), never silently lost.
         await asyncio.gather(stream(on_1, 20), stream(on_2, 20))
         recovered_at = time.monotonic()
@@ -166,8 +172,6 @@ async def test_a_redis_restart_mid_workout_loses_no_acknowledged_rep(topology, b
             await stream(on_1, 1)
             if acknowledged > before or time.monotonic() - recovered_at > 10:
                 break
-        # Let each process's journal sweep re-seed what Redis forgot.
-        await asyncio.sleep(1.5)
     async with httpx.AsyncClient(base_url=web_2.url, timeout=10) as client:
         finished = await client.post(
             "/workout/finish", json={"type": "tap"}, headers={"Authorization": f"Bearer {token}"}

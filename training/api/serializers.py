@@ -6,7 +6,7 @@ from accounts.models import User
 from accounts.permissions import is_staff_member
 from club.api.serializers import TEXT_MAX_LENGTH
 from club.models import Client
-from core.serializers import FastReadMixin, StrictFieldsMixin
+from core.serializers import StrictFieldsMixin
 from training import selectors
 from training.models import Exercise, Training, TrainingExercise, TrainingPlan
 
@@ -14,7 +14,7 @@ MAX_ROWS = 100
 MAX_PLAN_TRAININGS = 200
 
 
-class ExerciseSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class ExerciseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     description = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_null=True, allow_blank=True, required=False)
 
     class Meta:
@@ -23,7 +23,7 @@ class ExerciseSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSeri
         extra_kwargs = {"muscle_group": {"allow_blank": False}}
 
 
-class TrainingExerciseSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class TrainingExerciseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """One exercise row of a training; `sets`, `reps`, `rest_time_sec` default to 3, 10 and 60."""
 
     exercise_id = serializers.PrimaryKeyRelatedField(source="exercise", queryset=Exercise.objects.all())
@@ -42,7 +42,7 @@ class TrainingExerciseSerializer(StrictFieldsMixin, FastReadMixin, serializers.M
         }
 
 
-class TrainingSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class TrainingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     client_id = serializers.PrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
     description = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_null=True, allow_blank=True, required=False)
     exercises = TrainingExerciseSerializer(
@@ -81,7 +81,7 @@ class TrainingSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSeri
         return client
 
 
-class TrainingPlanSerializer(StrictFieldsMixin, FastReadMixin, serializers.ModelSerializer):
+class TrainingPlanSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     read_only_reasons = {"user_id": "Only staff choose a plan's user: a client's plans are always its own."}
     user_id = serializers.PrimaryKeyRelatedField(
         source="user",

@@ -1,6 +1,7 @@
 """Real processes for the workout tests: a private redis-server, daphne servers, a TCP relay to cut."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -36,18 +38,21 @@ def wait_until(condition, *, timeout: float = 10.0, interval: float = 0.05, mess
 
 
 class RedisServer:
-    """A redis-server of the test's own, without persistence, so a restart really empties it."""
+    """A redis-server of the test's own: without persistence, or with its append-only file as in production."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, aof_dir: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.aof_dir = aof_dir
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        if self.aof_dir is None:
+            argv += ["--appendonly", "no"]
+        else:
+            argv += ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self.aof_dir)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
         wait_until(lambda: _pings(client), message=f"redis-server on {self.port}")
         client.close()
@@ -55,6 +60,25 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def crash(self) -> None:
+        """SIGKILL: no shutdown, no final save; only what reached the append-only file survives.
+
+        Waits first until the AOF buffer is written and fsynced (`everysec`: within a second, up to
+        two more on a slow disk), so what is lost is only what a crash of that last moment loses.
+        """
+        client = redis.Redis(port=self.port)
+
+        def flushed() -> bool:
+            persistence = client.info("persistence")
+            return persistence["aof_buffer_length"] == 0 and persistence["aof_pending_bio_fsync"] == 0
+
+        wait_until(flushed, message="the AOF buffer written and fsynced")
+        client.close()
+        if self.process is not None:
+            self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
 
@@ -71,8 +95,10 @@ def _pings(client: redis.Redis) -> bool:
 
 
 @contextmanager
-def redis_server():
-    server = RedisServer()
+def redis_server(*, aof_dir: Path | None = None):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: a private Redis cannot be started")
+    server = RedisServer(aof_dir=aof_dir)
     server.start()
     try:
         yield server

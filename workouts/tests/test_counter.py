@@ -5,7 +5,7 @@ import time
 import pytest
 import redis
 
-from workouts.counter import CounterBusy, CounterUnavailable, RedisRepCounter, RepOutcome
+from workouts.counter import CounterBusy, CounterUnavailable, RepCounter, RepOutcome
 from workouts.tests.helpers import redis_server
 
 USER, OTHER_USER = 7, 8
@@ -58,20 +58,20 @@ async def test_settle_takes_off_exactly_the_saved_amount_and_keeps_later_reps(re
     await count(rep_counter, 5)
     saved = rep_counter.total(user_id=USER, exercise_type="tap")
     await count(rep_counter, 2)  # counted while the finish writes its row
-    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=saved)
+    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=saved, saved_at=time.time())
     assert rep_counter.total(user_id=USER, exercise_type="tap") == 2
 
 
 async def test_settle_is_idempotent_per_workout(rep_counter):
     await count(rep_counter, 4)
     for _ in range(2):
-        rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=3)
+        rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=3, saved_at=time.time())
     assert rep_counter.total(user_id=USER, exercise_type="tap") == 1
 
 
 async def test_settle_resets_the_debounce_window(rep_counter):
     await count(rep_counter, exercise_type="squat")
-    rep_counter.settle(user_id=USER, exercise_type="squat", workout_id=1, amount=1)
+    rep_counter.settle(user_id=USER, exercise_type="squat", workout_id=1, amount=1, saved_at=time.time())
     assert await count(rep_counter, exercise_type="squat") == RepOutcome(counted=True, total_reps=1)
 
 
@@ -88,7 +88,7 @@ async def test_active_counts_are_the_unfinished_counters_most_recent_rep_first(r
     await count(rep_counter, 3, user_id=USER)
     await count(rep_counter, 2, user_id=OTHER_USER, exercise_type="squat")  # debounced: 1
     await count(rep_counter, 4, user_id=9)
-    rep_counter.settle(user_id=9, exercise_type="tap", workout_id=1, amount=4)  # finished
+    rep_counter.settle(user_id=9, exercise_type="tap", workout_id=1, amount=4, saved_at=time.time())  # finished
 
     active = await rep_counter.active_counts(limit=10)
 
@@ -99,7 +99,7 @@ async def test_active_counts_are_the_unfinished_counters_most_recent_rep_first(r
 
 async def test_a_rep_after_a_finish_makes_the_counter_active_again(rep_counter):
     await count(rep_counter, 2)
-    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=2)
+    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=2, saved_at=time.time())
     assert await rep_counter.active_counts(limit=10) == []
     await count(rep_counter)
     assert [c.total_reps for c in await rep_counter.active_counts(limit=10)] == [1]
@@ -128,7 +128,7 @@ def test_second_finish_waits_for_the_first_and_gives_up_busy(rep_counter, settin
 # ---------------------------------------------------------------------------
 @pytest.mark.redis
 async def test_two_processes_share_the_debounce_and_the_total(settings, counter_namespace):
-    first, second = (RedisRepCounter(settings.REDIS_URL, prefix=counter_namespace) for _ in range(2))
+    first, second = (RepCounter(settings.REDIS_URL, prefix=counter_namespace) for _ in range(2))
     assert await count(first, exercise_type="squat") == RepOutcome(True, 1)
     assert await count(second, exercise_type="squat") == RepOutcome(False, 1)
     assert await count(second, 2) == RepOutcome(True, 2)
@@ -137,11 +137,11 @@ async def test_two_processes_share_the_debounce_and_the_total(settings, counter_
 
 @pytest.mark.redis
 async def test_the_index_of_active_counters_holds_only_unfinished_ones(settings, counter_namespace):
-    counter = RedisRepCounter(settings.REDIS_URL, prefix=counter_namespace)
+    counter = RepCounter(settings.REDIS_URL, prefix=counter_namespace)
     for user_id in range(100, 110):
         await count(counter, 2, user_id=user_id)
     for user_id in range(100, 108):
-        counter.settle(user_id=user_id, exercise_type="tap", workout_id=user_id, amount=2)
+        counter.settle(user_id=user_id, exercise_type="tap", workout_id=user_id, amount=2, saved_at=time.time())
     client = redis.Redis.from_url(settings.REDIS_URL)
     # Finished counters leave the index: reading it costs what is in progress, not what ever was.
     assert sorted(client.zrange(counter.index_key, 0, -1)) == [b"108:tap", b"109:tap"]
@@ -152,7 +152,7 @@ async def test_the_index_of_active_counters_holds_only_unfinished_ones(settings,
 @pytest.mark.redis
 def test_a_finish_beyond_the_pool_cap_waits_for_a_connection_instead_of_failing(settings, counter_namespace):
     settings.WORKOUT_COUNTER_MAX_CONNECTIONS = 1
-    counter = RedisRepCounter(settings.REDIS_URL, prefix=counter_namespace)
+    counter = RepCounter(settings.REDIS_URL, prefix=counter_namespace)
     # Another thread (another finish) holds the only connection for a moment. redis-py 8's plain
     # pool would refuse the second caller ("Too many connections"); the blocking pool makes it wait.
     holder = threading.Thread(target=counter._sync.blpop, args=[f"{counter_namespace}:nothing", 0.3])
@@ -163,9 +163,9 @@ def test_a_finish_beyond_the_pool_cap_waits_for_a_connection_instead_of_failing(
 
 
 @pytest.mark.redis  # a private redis-server besides the suite's
-async def test_a_rep_while_redis_is_down_is_refused_and_counting_resumes_by_itself(counter_namespace):
-    with redis_server() as server:
-        counter = RedisRepCounter(server.url, prefix=counter_namespace)
+async def test_a_rep_while_redis_is_down_is_refused_and_counting_resumes_by_itself(counter_namespace, tmp_path):
+    with redis_server(aof_dir=tmp_path) as server:
+        counter = RepCounter(server.url, prefix=counter_namespace)
         await count(counter, 2)
         server.stop()
         with pytest.raises(CounterUnavailable):
@@ -193,40 +193,44 @@ async def count_when_reachable(counter, **kwargs) -> RepOutcome:
     raise AssertionError("Redis never became reachable")
 
 
-@pytest.mark.redis  # a private redis-server besides the suite's
-async def test_acknowledged_reps_of_every_process_survive_a_redis_restart(counter_namespace):
-    with redis_server() as server:
-        first, second, finisher = (RedisRepCounter(server.url, prefix=counter_namespace) for _ in range(3))
+@pytest.mark.redis  # a private redis-server besides the suite's, with its append-only file
+async def test_acknowledged_reps_and_settles_survive_a_redis_crash_with_its_append_only_file(
+    counter_namespace, tmp_path
+):
+    with redis_server(aof_dir=tmp_path) as server:
+        first, second = (RepCounter(server.url, prefix=counter_namespace) for _ in range(2))
         await count(first, 3)
         await count(second, 2)
-        finisher.settle(user_id=USER, exercise_type="tap", workout_id=10, amount=4)
+        second.settle(user_id=USER, exercise_type="tap", workout_id=10, amount=4, saved_at=time.time())
         await count(first, 1)  # acknowledged total: 3 + 2 - 4 + 1 = 2
-        await count(first, 2, user_id=OTHER_USER)  # a workout nobody touches after the restart
+        await count(first, 2, user_id=OTHER_USER)
 
-        server.restart()
-        assert redis.Redis.from_url(server.url).dbsize() == 0
-
-        await count_when_reachable(second)
-        # Each process's sweeper re-seeds what it journalled; the finisher's settle comes back too.
-        await eventually(lambda: finisher.total(user_id=USER, exercise_type="tap") == 3)
-        assert await count(first) == RepOutcome(True, 4)
-        # The index of active counters comes back with them, the untouched one too (the sweepers).
-        index = redis.Redis.from_url(server.url)
-        await eventually(lambda: index.zscore(first.index_key, f"{OTHER_USER}:tap") is not None)
-        index.close()
-        active = await finisher.active_counts(limit=10)
-        assert {(c.user_id, c.total_reps) for c in active} == {(USER, 4), (OTHER_USER, 2)}
-
-
-@pytest.mark.redis  # a private redis-server besides the suite's
-async def test_a_settle_redis_missed_is_applied_when_it_is_back(counter_namespace):
-    with redis_server() as server:
-        counter = RedisRepCounter(server.url, prefix=counter_namespace)
-        await count(counter, 5)
-        server.stop()
-        with pytest.raises(CounterUnavailable):
-            counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=5)
+        # SIGKILL: what Redis acknowledged was written to the file before the reply (the OS has
+        # it); `everysec` only bounds what a crash of the machine itself could lose.
+        server.crash()
         server.start()
-        # The sweeper retries the journalled settle.
-        await eventually(lambda: redis.Redis.from_url(server.url).hget(counter.key(USER, "tap"), "s:1") == b"5")
-        assert counter.total(user_id=USER, exercise_type="tap") == 0
+
+        assert await count_when_reachable(second) == RepOutcome(True, 3)
+        # The settle is kept too: applying it again (from a fresh process) changes nothing.
+        fresh = RepCounter(server.url, prefix=counter_namespace)
+        fresh.settle(user_id=USER, exercise_type="tap", workout_id=10, amount=4, saved_at=time.time())
+        assert fresh.total(user_id=USER, exercise_type="tap") == 3
+        active = await fresh.active_counts(limit=10)
+        assert {(c.user_id, c.total_reps) for c in active} == {(USER, 3), (OTHER_USER, 2)}
+
+
+async def test_a_settle_of_a_workout_saved_before_the_counter_idled_out_changes_nothing(rep_counter, settings):
+    # A finish whose settle never reached Redis is settled by the next finish; by then the counter
+    # may have idled out and started again: the old workout must not eat the new reps.
+    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 3600
+    saved_at = time.time() - 2 * 3600
+    await count(rep_counter, 3)
+    assert rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=3, saved_at=saved_at) == 3
+    assert rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=2, amount=2, saved_at=time.time()) == 1
+
+
+async def test_a_settle_of_an_older_workout_than_the_last_settled_changes_nothing(rep_counter):
+    await count(rep_counter, 5)
+    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=2, amount=2, saved_at=time.time())
+    rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=2, saved_at=time.time())
+    assert rep_counter.total(user_id=USER, exercise_type="tap") == 3

@@ -157,3 +157,31 @@ def test_finish_is_announced_to_staff_after_commit(
             "created_at": session.created_at.isoformat(),
         },
     }
+
+
+def test_a_saved_workout_whose_settle_never_reached_redis_is_taken_off_before_the_next_finish(
+    client_user, api_client_for, count_reps
+):
+    count_reps(client_user, 3)
+    # Saved, but Redis went down before the settle: the counter still holds its 3 reps.
+    missed = WorkoutSession.objects.create(user=client_user, exercise_type="tap", total_reps=3)
+    count_reps(client_user, 2)
+
+    response = finish(api_client_for(client_user), {"type": "tap"})
+
+    assert response.status_code == 201
+    assert list(WorkoutSession.objects.order_by("pk").values_list("pk", "total_reps")) == [
+        (missed.pk, 3),
+        (response.json()["workout_id"], 2),
+    ]
+    assert total(client_user) == 0
+
+
+def test_an_idempotent_retry_does_not_take_the_workout_off_twice(client_user, api_client_for, count_reps):
+    count_reps(client_user, 3)
+    assert finish(api_client_for(client_user), {"type": "tap"}, **{"Idempotency-Key": "k-1"}).status_code == 201
+    count_reps(client_user, 2)
+
+    assert finish(api_client_for(client_user), {"type": "tap"}, **{"Idempotency-Key": "k-1"}).status_code == 200
+
+    assert total(client_user) == 2
