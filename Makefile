@@ -31,7 +31,9 @@ run: migrate keys
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
 	# -v 0: no daphne access log, which prints query strings, and the dashboards and devices send
 	# `?token=`. The app's own access log (club.access) names every request without its query string.
-	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) config.asgi:application
+	# daphne believes X-Forwarded-For from any peer once --proxy-headers is on (it has no list of
+	# trusted addresses), so only when FORWARDED_ALLOW_IPS says a proxy is in front (docs/deployment.md).
+	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) $(if $(strip $(FORWARDED_ALLOW_IPS)),--proxy-headers) config.asgi:application
 
 lint: install
 	$(BIN)/ruff check .

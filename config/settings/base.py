@@ -283,9 +283,11 @@ REST_FRAMEWORK = {
         "auth_username": env("AUTH_THROTTLE_USERNAME_RATE", default="5/min"),
         "auth_confirm": env("AUTH_THROTTLE_CONFIRM_RATE", default="60/min"),
     },
-    # Proxies in front of the app whose X-Forwarded-For is trusted; 0 = use REMOTE_ADDR, so a client
-    # cannot dodge the per-IP throttles by sending its own X-Forwarded-For.
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
+    # The per-IP throttles key on REMOTE_ADDR and never read X-Forwarded-For themselves. Which proxies
+    # may name the client is decided once, by the web server: uvicorn's --forwarded-allow-ips from
+    # FORWARDED_ALLOW_IPS (default: none) rewrites REMOTE_ADDR only for requests from those addresses
+    # (docs/deployment.md). A second count here could be fed a forged header by a direct client.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
