@@ -11,39 +11,17 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.production.conftest import cleanup, make_topology, require_services
-
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 IP_LIMIT = 5
 
 
 @pytest.fixture
-def start_web(django_db_blocker, tmp_path):
-    require_services()
-    started = []
-
+def start_throttled_web(start_web):
     def start(**extra_env: str):
-        topology = make_topology(
-            tmp_path / f"web-{len(started)}",
-            webs=1,
-            workers=0,
-            beat=False,
-            consumers=0,
-            extra_env={
-                "AUTH_THROTTLE_IP_RATE": f"{IP_LIMIT}/min",
-                "AUTH_THROTTLE_USERNAME_RATE": "1000/min",
-                **extra_env,
-            },
-        )
-        started.append(topology)
-        topology.start()
-        return topology.webs[0]
+        return start_web(AUTH_THROTTLE_IP_RATE=f"{IP_LIMIT}/min", AUTH_THROTTLE_USERNAME_RATE="1000/min", **extra_env)
 
     yield start
-    for topology in started:
-        topology.stop()
-        cleanup(topology, redis_url=settings.REDIS_URL, broker_url=settings.CELERY_BROKER_URL)
     # The buckets these tests filled (the cache's "club" prefix is the production settings' own).
     client = redis.Redis.from_url(settings.REDIS_URL)
     if keys := list(client.scan_iter("club:*throttle_auth_*")):
@@ -61,15 +39,15 @@ def sign_in(web, number: int, forwarded_for: str) -> int:
     return response.status_code
 
 
-def test_forged_forwarded_addresses_from_loopback_share_one_throttle_bucket(start_web):
-    web = start_web()  # FORWARDED_ALLOW_IPS unset: no proxy is believed, not even one on loopback
+def test_forged_forwarded_addresses_from_loopback_share_one_throttle_bucket(start_throttled_web):
+    web = start_throttled_web()  # FORWARDED_ALLOW_IPS unset: no proxy is believed, not even one on loopback
     statuses = [sign_in(web, n, f"203.0.113.{n}") for n in range(IP_LIMIT + 3)]
     assert statuses[:IP_LIMIT] == [401] * IP_LIMIT
     assert statuses[IP_LIMIT:] == [429] * 3
 
 
-def test_behind_a_trusted_proxy_each_client_has_its_own_bucket_and_cannot_forge_another(start_web):
-    web = start_web(FORWARDED_ALLOW_IPS="127.0.0.1")  # a reverse proxy on the same host
+def test_behind_a_trusted_proxy_each_client_has_its_own_bucket_and_cannot_forge_another(start_throttled_web):
+    web = start_throttled_web(FORWARDED_ALLOW_IPS="127.0.0.1")  # a reverse proxy on the same host
     # The proxy appends the address it saw to whatever the client sent: the client's own entries,
     # left of it, are not believed.
     statuses = [sign_in(web, n, f"198.51.100.{n}, 203.0.113.7") for n in range(IP_LIMIT + 2)]
