@@ -18,8 +18,9 @@ Once all its slots are held that way, the user's new sockets are refused (4429) 
 A refusal is remembered in the process for `WORKOUT_WS_REFUSAL_MEMO_SECONDS` (or until one of the
 user's sockets there closes): the user's next sockets there are refused by the authentication
 middleware from the token's unverified `user_id` claim, before the signature check, the database
-and Redis. A client reconnecting in a loop so costs the process a handshake, not an authentication
-each time. Trusting an unverified claim is safe here: it can only refuse the socket that presents it.
+and Redis, after a wait as long as the memo. A client reconnecting in a loop so costs the process
+a handshake about once a second, not an authentication each time. Trusting an unverified claim is
+safe here: it can only refuse the socket that presents it.
 """
 
 import asyncio

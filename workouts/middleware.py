@@ -1,5 +1,6 @@
 """ASGI middleware of the WebSocket endpoints: JWT authentication and the browser-origin rule."""
 
+import asyncio
 import json
 import logging
 from urllib.parse import parse_qs
@@ -47,7 +48,9 @@ class JWTAuthMiddleware(BaseMiddleware):
         authenticated = ANONYMOUS_SOCKET
         if raw_token and scope.get("path") == WORKOUT_PATH and recently_refused(claimed_user_id(raw_token)):
             # Refused for the cap a moment ago in this process: no signature check, query or Redis
-            # round trip for a client reconnecting in a loop (workouts/connections.py).
+            # round trip for a client reconnecting in a loop (workouts/connections.py), and the
+            # answer waits as long as the memo lasts, so such a loop reconnects about once a second.
+            await asyncio.sleep(settings.WORKOUT_WS_REFUSAL_MEMO_SECONDS)
             refusal = too_many_connections_event()
             return await _accept_and_close(receive, send, protocol.CLOSE_TOO_MANY_CONNECTIONS, refusal)
         if raw_token:
