@@ -1,4 +1,5 @@
 import asyncio
+import base64
 import json
 from datetime import datetime, timedelta
 
@@ -267,6 +268,27 @@ async def test_a_socket_closed_for_flooding_keeps_its_place_for_the_penalty(devi
         await communicator.disconnect()
 
 
+async def test_a_user_just_refused_is_refused_again_before_any_token_check(device_user, settings):
+    """A reconnect loop costs no signature check, query or Redis round trip while the refusal is remembered."""
+    settings.WORKOUT_WS_REFUSAL_MEMO_SECONDS = 2.0
+    sockets = [await device(device_user) for _ in range(5)]
+    refused = await device(device_user)
+    assert await first_answer(refused) == TOO_MANY_CONNECTIONS
+    # The same user id in a token nobody signed: refused for the cap, not for the token (nor let in).
+    header, _, signature = token_for(device_user).split(".")
+    forged_claims = base64.urlsafe_b64encode(
+        json.dumps({"token_type": "access", "user_id": str(device_user.pk)}).encode()
+    )
+    forged = WebsocketCommunicator(
+        application, f"/ws/workout?token={header}.{forged_claims.decode().rstrip('=')}.{signature}"
+    )
+    assert (await forged.connect(timeout=3 * TIMEOUT))[0]
+    assert await forged.receive_json_from(timeout=TIMEOUT) == TOO_MANY_CONNECTIONS
+    await assert_closed_with(forged, 4429)
+    for communicator in sockets:
+        await communicator.disconnect()
+
+
 def hold_slots_in_a_process_that_then_dies(user_id: int, count: int) -> None:
     """Sockets of another web process that crashed: slots taken in Redis, never given back or renewed."""
 
@@ -281,6 +303,7 @@ def hold_slots_in_a_process_that_then_dies(user_id: int, count: int) -> None:
 @pytest.mark.redis
 async def test_the_slots_of_a_crashed_process_count_until_their_ttl_then_lapse(device_user, settings):
     settings.WORKOUT_WS_SLOT_TTL_SECONDS = 1.0
+    settings.WORKOUT_WS_REFUSAL_MEMO_SECONDS = 0.1
     await asyncio.to_thread(hold_slots_in_a_process_that_then_dies, device_user.pk, 5)
     refused = await device(device_user)
     assert await first_answer(refused) == TOO_MANY_CONNECTIONS
