@@ -16,17 +16,23 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.
 IP_LIMIT = 5
 
 
+def forget_auth_throttles() -> None:
+    """Empties the sign-in buckets (the cache's "club" prefix is the production settings' own): other
+    tests of the topology sign in from loopback too."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    if keys := list(client.scan_iter("club:*throttle_auth_*")):
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture
 def start_throttled_web(start_web):
     def start(**extra_env: str):
         return start_web(AUTH_THROTTLE_IP_RATE=f"{IP_LIMIT}/min", AUTH_THROTTLE_USERNAME_RATE="1000/min", **extra_env)
 
+    forget_auth_throttles()
     yield start
-    # The buckets these tests filled (the cache's "club" prefix is the production settings' own).
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    if keys := list(client.scan_iter("club:*throttle_auth_*")):
-        client.delete(*keys)
-    client.close()
+    forget_auth_throttles()
 
 
 def sign_in(web, number: int, forwarded_for: str) -> int:
