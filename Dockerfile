@@ -21,4 +21,6 @@ USER club
 EXPOSE 8000
 # uvicorn (uvloop, httptools) serves the rep stream at about twice daphne's rate: docs/performance.md.
 # No access log and no INFO lines: uvicorn logs WebSocket paths with their query string, and `?token=` is one.
-CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", "--log-level", "warning", "--lifespan", "off", "--ws", "core.servers:GoingAwayWebSocketProtocol", "--ws-max-size", "1048576", "config.asgi:application"]
+# Through sh only to read FORWARDED_ALLOW_IPS when the container starts (unset or empty: trust no proxy's
+# X-Forwarded-For; docs/deployment.md); `exec` leaves uvicorn as PID 1, so it gets `docker stop`'s SIGTERM.
+CMD ["sh", "-c", "exec uvicorn --host 0.0.0.0 --port 8000 --no-access-log --log-level warning --lifespan off --ws core.servers:GoingAwayWebSocketProtocol --ws-max-size 1048576 --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-}\" config.asgi:application"]

@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# daphne believes X-Forwarded-For from any peer once --proxy-headers is on (it has no list of trusted
+# addresses), so `make run` turns it on only when FORWARDED_ALLOW_IPS says a proxy is in front
+# (docs/deployment.md); bind HOST to loopback or the proxy's network then.
+DAPHNE_PROXY_HEADERS := $(if $(strip $(FORWARDED_ALLOW_IPS)),--proxy-headers)
 
 .PHONY: run test lint format install migrate keys lock clean chromium screenshots screenshots-admin audit bench
 
@@ -31,7 +35,7 @@ run: migrate keys
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
 	# -v 0: no daphne access log, which prints query strings, and the dashboards and devices send
 	# `?token=`. The app's own access log (club.access) names every request without its query string.
-	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) config.asgi:application
+	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) $(DAPHNE_PROXY_HEADERS) config.asgi:application
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,9 +12,19 @@ round trip; `DJANGO_DEBUG=false`), all sharing the `REDIS_URL` and `DATABASE_URL
     $B --serve daphne --mode cycles --cycles 10000 --connections 10     # RSS over connect/disconnect
     $B --serve daphne --processes 2 --connections 100 --duration 20     # two processes, one Redis
     $B --serve uvicorn ...                                              # the same under uvicorn
+    $B --serve uvicorn --mode flood --flooders 20 --connections 1 --rate 10 --duration 20
+        # one user's 20 sockets flood (from a second client process) while another device sends
+        # 10 reps/s: that device's latency is what the flood costs others (issue 11)
 
 Without `--serve`, point `--url` (repeatable) at servers started by hand with the same settings and
 pass `--server-pid` (repeatable) for the CPU and memory figures.
+
+In `flood` mode the flood guard and the per-user socket cap keep their defaults (the servers get
+no `WORKOUT_WS_FLOOD_*` overrides): `--flooders` sockets of one user, `bench-flooder`, send reps
+as fast as they can without reading the replies and reconnect whenever they are closed, from a
+process of their own (so the flood does not slow the measuring client's loop), while the
+`--connections` devices send `--rate` reps a second each. The latency printed is theirs; the
+flooders' frames, connects and close codes are printed below it.
 
 Each connection is its own user (`bench-device-<n>`, created on first use) and every run counts a
 fresh exercise type, so after the run the counter in Redis must hold exactly the reps each device
@@ -26,7 +36,9 @@ and each server's RSS before and after.
 
 import argparse
 import asyncio
+import collections
 import json
+import multiprocessing
 import os
 import resource
 import secrets
@@ -45,15 +57,15 @@ from websockets.asyncio.client import connect
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# The servers under test count every message: no debounce window, no flood guard.
+# The servers under test count every message: no debounce window, and no flood guard (except in
+# `flood` mode, which measures it).
 SERVER_ENV = {
     "REP_MIN_INTERVAL_MS": "0",
-    "WORKOUT_WS_FLOOD_RATE": "1000000",
-    "WORKOUT_WS_FLOOD_BURST": "1000000",
     "DJANGO_DEBUG": "false",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "LOG_LEVEL": "WARNING",
 }
+NO_FLOOD_GUARD = {"WORKOUT_WS_FLOOD_RATE": "1000000", "WORKOUT_WS_FLOOD_BURST": "1000000"}
 
 
 @dataclass
@@ -105,13 +117,12 @@ def server_command(kind: str, port: int) -> list[str]:
     ]
 
 
-def start_servers(kind: str, count: int) -> list[tuple[subprocess.Popen, str]]:
+def start_servers(kind: str, count: int, *, flood_guard: bool = False) -> list[tuple[subprocess.Popen, str]]:
     servers = []
+    env = {**os.environ, **SERVER_ENV, **({} if flood_guard else NO_FLOOD_GUARD)}
     for _ in range(count):
         port = free_port()
-        process = subprocess.Popen(
-            server_command(kind, port), cwd=BASE_DIR, env={**os.environ, **SERVER_ENV}, stderr=subprocess.DEVNULL
-        )
+        process = subprocess.Popen(server_command(kind, port), cwd=BASE_DIR, env=env, stderr=subprocess.DEVNULL)
         servers.append((process, f"127.0.0.1:{port}"))
     for process, address in servers:
         deadline = time.monotonic() + 60
@@ -163,14 +174,14 @@ def setup_django() -> None:
     django.setup()
 
 
-def mint_tokens(count: int) -> list[tuple[int, str]]:
+def mint_tokens(count: int, name: str = "bench-device") -> list[tuple[int, str]]:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
 
     devices = []
     for number in range(count):
-        username = f"bench-device-{number}"
+        username = f"{name}-{number}"
         user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@bench.invalid"})
         devices.append((user.pk, str(AccessToken.for_user(user))))
     return devices
@@ -226,13 +237,13 @@ async def open_devices(urls: list[str], devices: list[tuple[int, str]], stats: S
 
 async def device(websocket, user_id: int, message: str, stats: Stats, args, stop_at: float, offset: float) -> None:
     try:
-        if args.mode == "paced":
+        if args.mode in {"paced", "flood"}:
             await asyncio.sleep(offset)  # spread the devices over one period
         while time.perf_counter() < stop_at:
             sent = time.perf_counter()
             if not await rep(websocket, message, stats, user_id, args.timeout):
                 break
-            if args.mode == "paced":
+            if args.mode in {"paced", "flood"}:
                 await asyncio.sleep(max(0.0, 1 / args.rate - (time.perf_counter() - sent)))
     except websockets.ConnectionClosed:
         stats.unexpected_closes += 1
@@ -275,6 +286,43 @@ async def run_cycles(args, devices: list[tuple[int, str]], message: str, pids=()
     started = time.perf_counter()
     await asyncio.gather(*(cycling(n, *device) for n, device in enumerate(devices)))
     return stats, time.perf_counter() - started
+
+
+async def flood(urls: list[str], token: str, sockets: int, message: str, stop_at: float, pause: float) -> dict:
+    """`sockets` connections of one user sending without reading; each reconnects when closed."""
+    totals = {"frames": 0, "connects": 0, "refused_handshakes": 0, "closes": collections.Counter()}
+
+    async def flooding(n: int) -> None:
+        while time.perf_counter() < stop_at:
+            try:
+                async with connect(
+                    f"{urls[n % len(urls)]}/ws/workout?token={token}", ping_interval=None, close_timeout=1
+                ) as websocket:
+                    totals["connects"] += 1
+                    while time.perf_counter() < stop_at:
+                        await websocket.send(message)
+                        totals["frames"] += 1
+                        if totals["frames"] % 100 == 0:
+                            await asyncio.sleep(0)  # let the other flooders (and close frames) in
+            except websockets.ConnectionClosed as closed:
+                totals["closes"][closed.rcvd.code if closed.rcvd else "no close frame"] += 1
+            except (OSError, websockets.InvalidHandshake):
+                totals["refused_handshakes"] += 1
+            await asyncio.sleep(pause)
+
+    await asyncio.gather(*(flooding(n) for n in range(sockets)))
+    totals["closes"] = dict(totals["closes"])
+    return totals
+
+
+def flood_process(
+    urls: list[str], token: str, sockets: int, message: str, duration: float, pause: float, results
+) -> None:
+    # An attacker runs on machines of its own: on this one, its client must not take the CPU the
+    # server and the measured device need (only what is left over).
+    os.nice(19)
+    stop_at = time.perf_counter() + duration
+    results.put(asyncio.run(flood(urls, token, sockets, message, stop_at, pause)))
 
 
 # ---------------------------------------------------------------------------
@@ -326,7 +374,11 @@ def main() -> None:
     parser.add_argument("--url", action="append", help="server base URL, repeatable (default ws://127.0.0.1:8000)")
     parser.add_argument("--server-pid", type=int, action="append", default=[], help="servers started by hand")
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--mode", choices=["closed", "paced", "cycles"], default="closed")
+    parser.add_argument("--mode", choices=["closed", "paced", "cycles", "flood"], default="closed")
+    parser.add_argument("--flooders", type=int, default=20, help="flooding sockets of one user (flood)")
+    parser.add_argument(
+        "--flood-reconnect-after", type=float, default=0.0, help="seconds a closed flooder waits to reconnect (flood)"
+    )
     parser.add_argument("--rate", type=float, default=1.0, help="reps per second per device (paced)")
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds before a rep counts as unanswered")
@@ -340,7 +392,9 @@ def main() -> None:
     exercise_type = f"bench-{secrets.token_hex(4)}"
     message = json.dumps({"event": "rep_detected", "type": exercise_type})
 
-    started_servers = start_servers(args.serve, args.processes) if args.serve else []
+    flood_token = mint_tokens(1, "bench-flooder")[0][1] if args.mode == "flood" else None
+    started_servers = start_servers(args.serve, args.processes, flood_guard=args.mode == "flood") if args.serve else []
+    flood_totals = None
     try:
         if started_servers:
             args.url = [f"ws://{address}" for _, address in started_servers]
@@ -355,6 +409,27 @@ def main() -> None:
         client_before = resource.getrusage(resource.RUSAGE_SELF)
         if args.mode == "cycles":
             stats, elapsed = asyncio.run(run_cycles(args, devices, message, pids))
+        elif args.mode == "flood":
+            # Forked before any event loop runs here; the flooders start first and outlast the devices.
+            context = multiprocessing.get_context("fork")
+            results = context.Queue()
+            flooder = context.Process(
+                target=flood_process,
+                args=(
+                    args.url,
+                    flood_token,
+                    args.flooders,
+                    message,
+                    args.duration + 2,
+                    args.flood_reconnect_after,
+                    results,
+                ),
+            )
+            flooder.start()
+            time.sleep(1)
+            stats, elapsed = asyncio.run(run_load(args, devices, message))
+            flood_totals = results.get(timeout=60)
+            flooder.join(timeout=10)
         else:
             stats, elapsed = asyncio.run(run_load(args, devices, message))
         client_after = resource.getrusage(resource.RUSAGE_SELF)
@@ -369,6 +444,13 @@ def main() -> None:
         totals = counter_totals([user_id for user_id, _ in devices], exercise_type)
         lost = sum(abs(stats.acknowledged.get(user_id, 0) - total) for user_id, total in totals.items())
     report(args, stats, elapsed, lost, servers, client_cpu)
+    if flood_totals is not None:
+        print(
+            f"flooders ({args.flooders} sockets of one user, reconnecting {args.flood_reconnect_after:g} s after a "
+            f"close): {flood_totals['frames']} frames sent, "
+            f"{flood_totals['connects']} connections, closes by code {flood_totals['closes']}, "
+            f"refused handshakes {flood_totals['refused_handshakes']}"
+        )
 
 
 if __name__ == "__main__":

@@ -140,23 +140,54 @@ def test_staff_reports_have_a_worker_of_their_own_and_every_queue_a_consumer():
 
 def test_every_uvicorn_web_process_closes_sockets_as_going_away():
     # uvicorn's own protocol closes with 1012 on shutdown; core/servers.py's closes with 1001 (issue 8).
-    procfile = (ROOT / "Procfile").read_text()
-    dockerfile = re.search(r"^CMD (.*)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE).group(1)
-    deployment = (ROOT / "docs" / "deployment.md").read_text()
-    commands = [
-        *re.findall(r"^web: (.*)$", procfile, re.MULTILINE),
-        SERVICES["web"]["command"],
-        " ".join(json.loads(dockerfile)),
-        *re.findall(r"uvicorn --[^`\n]*", deployment),
-    ]
+    commands = web_commands()
     assert len(commands) == 5
     for command in commands:
         assert "--ws core.servers:GoingAwayWebSocketProtocol " in command, command
 
 
+def web_commands() -> list[str]:
+    """Every uvicorn web command: Procfile, compose, Dockerfile and the ones docs/deployment.md shows."""
+    procfile = (ROOT / "Procfile").read_text()
+    dockerfile = re.search(r"^CMD (.*)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE).group(1)
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    return [
+        *re.findall(r"^web: (.*)$", procfile, re.MULTILINE),
+        SERVICES["web"]["command"],
+        " ".join(json.loads(dockerfile)),
+        *re.findall(r"uvicorn --[^`\n]*", deployment),
+    ]
+
+
+def test_every_web_process_believes_forwarded_headers_only_from_the_configured_proxies():
+    # Without the option uvicorn believes X-Forwarded-For from loopback (or $FORWARDED_ALLOW_IPS when
+    # set): a same-host proxy would let any client choose its throttle address (issue 11).
+    commands = web_commands()
+    assert len(commands) == 5
+    for command in commands:
+        assert re.search(r"--forwarded-allow-ips \"?\$\{FORWARDED_ALLOW_IPS(:-)?\}\"? ", command), command
+
+
+def test_daphne_believes_forwarded_headers_only_when_a_proxy_is_configured():
+    run = subprocess.run(
+        ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, env={**os.environ, "FORWARDED_ALLOW_IPS": ""}
+    )
+    behind = subprocess.run(
+        ["make", "-n", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FORWARDED_ALLOW_IPS": "10.0.0.2"},
+    )
+    daphne = next(line for line in run.stdout.splitlines() if "bin/daphne" in line)
+    assert "--proxy-headers" not in daphne
+    assert "--proxy-headers" in next(line for line in behind.stdout.splitlines() if "bin/daphne" in line)
+
+
 def test_env_example_names_only_settings_that_exist():
     compose_only = {"POSTGRES_PASSWORD"}
-    assert example_variables() - compose_only <= variables_read_by_settings()
+    web_server_only = {"FORWARDED_ALLOW_IPS"}  # read by uvicorn's command line, not by Django
+    assert example_variables() - compose_only - web_server_only <= variables_read_by_settings()
 
 
 def test_env_example_covers_the_spec_configuration():

@@ -72,6 +72,7 @@ def make_run_server_argv(port: int) -> list[str]:
         "$(BIN)": str(Path(sys.executable).parent),
         "$(HOST)": "127.0.0.1",
         "$(PORT)": str(port),
+        "$(DAPHNE_PROXY_HEADERS)": "",  # no proxy in front (FORWARDED_ALLOW_IPS unset)
     }.items():
         command = command.replace(variable, value)
     return shlex.split(command)

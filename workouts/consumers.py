@@ -8,6 +8,7 @@ from django.db import DatabaseError
 
 from core.observability import WS_REPS
 from workouts import protocol
+from workouts.connections import get_connection_slots, remember_refusal, too_many_connections_event
 from workouts.counter import CounterUnavailable, get_rep_counter
 from workouts.live import publish_rep
 from workouts.permissions import can_watch_live
@@ -58,6 +59,9 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
     channel_layer_alias = None
     # False once the server decided to close: frames still in flight are not answered.
     serving = False
+    # This socket's place among the user's WORKOUT_WS_MAX_CONNECTIONS_PER_USER (workouts/connections.py).
+    slot_id: str | None = None
+    flooded = False
 
     async def dispatch(self, message: dict) -> None:
         # Channels runs `close_old_connections` in the sync thread before every handler: one thread
@@ -75,6 +79,12 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
             # Accepted first so the device sees the 4401 close code, not just a failed handshake.
             await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
             return
+        self.slot_id = await get_connection_slots().acquire(user_id=self.user.pk)
+        if self.slot_id is None:
+            remember_refusal(self.user.pk)
+            await self.send_json(too_many_connections_event())
+            await self.close(code=protocol.CLOSE_TOO_MANY_CONNECTIONS)
+            return
         self.serving = True
         self.bucket = protocol.TokenBucket(rate=settings.WORKOUT_WS_FLOOD_RATE, burst=settings.WORKOUT_WS_FLOOD_BURST)
         self.close_when_the_token_expires()
@@ -90,6 +100,9 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.stop_watching_the_token()
+        if self.slot_id is not None:
+            penalty = settings.WORKOUT_WS_FLOOD_PENALTY_SECONDS if self.flooded else 0.0
+            await get_connection_slots().release(user_id=self.user.pk, slot_id=self.slot_id, hold_for=penalty)
 
     # `receive`, not `receive_json`: size, framing and JSON errors are answered, not raised.
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -97,6 +110,7 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
             return
         if not self.bucket.take():
             self.serving = False
+            self.flooded = True
             await self.send_error("Too many messages: closing the connection.")
             await self.close(code=protocol.CLOSE_FLOODING)
             return

@@ -1,5 +1,7 @@
 """ASGI middleware of the WebSocket endpoints: JWT authentication and the browser-origin rule."""
 
+import asyncio
+import json
 import logging
 from urllib.parse import parse_qs
 
@@ -9,10 +11,13 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.db import DatabaseError
 
-from accounts.tokens import ANONYMOUS_SOCKET, socket_authenticate
+from accounts.tokens import ANONYMOUS_SOCKET, claimed_user_id, socket_authenticate
 from workouts import protocol
+from workouts.connections import recently_refused, too_many_connections_event
 
 logger = logging.getLogger(__name__)
+
+WORKOUT_PATH = "/ws/workout"
 
 
 def _raw_token(scope: dict) -> str | None:
@@ -41,6 +46,13 @@ class JWTAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         raw_token = _raw_token(scope)
         authenticated = ANONYMOUS_SOCKET
+        if raw_token and scope.get("path") == WORKOUT_PATH and recently_refused(claimed_user_id(raw_token)):
+            # Refused for the cap a moment ago in this process: no signature check, query or Redis
+            # round trip for a client reconnecting in a loop (workouts/connections.py), and the
+            # answer waits as long as the memo lasts, so such a loop reconnects about once a second.
+            await asyncio.sleep(settings.WORKOUT_WS_REFUSAL_MEMO_SECONDS)
+            refusal = too_many_connections_event()
+            return await _accept_and_close(receive, send, protocol.CLOSE_TOO_MANY_CONNECTIONS, refusal)
         if raw_token:
             try:
                 authenticated = await database_sync_to_async(socket_authenticate)(raw_token)
@@ -57,9 +69,11 @@ class JWTAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
-async def _accept_and_close(receive, send, code: int) -> None:
+async def _accept_and_close(receive, send, code: int, event: dict | None = None) -> None:
     if (await receive())["type"] == "websocket.connect":
         await send({"type": "websocket.accept"})
+        if event is not None:
+            await send({"type": "websocket.send", "text": json.dumps(event)})
         await send({"type": "websocket.close", "code": code})
 
 

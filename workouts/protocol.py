@@ -24,11 +24,13 @@ DEFAULT_EXERCISE_TYPE = "squat"
 EXERCISE_TYPE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")
 LIVE_GROUP = "workouts.live"
 # Close codes mirror HTTP statuses: 4401 = not authenticated or the token expired, 4403 = forbidden,
-# 4429 = flooding, 4503 = the database was down at the handshake (reconnect soon). Not 1013 "Try
+# 4429 = flooding, or one socket more than WORKOUT_WS_MAX_CONNECTIONS_PER_USER (the error event sent
+# before the close says which), 4503 = the database was down at the handshake (reconnect soon). Not 1013 "Try
 # Again Later": autobahn (daphne) lets a server send only 1000 and 3000-4999.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOODING = 4429
+CLOSE_TOO_MANY_CONNECTIONS = 4429
 CLOSE_UNAVAILABLE = 4503
 
 

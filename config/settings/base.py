@@ -302,9 +302,11 @@ REST_FRAMEWORK = {
         "auth_username": env("AUTH_THROTTLE_USERNAME_RATE", default="5/min"),
         "auth_confirm": env("AUTH_THROTTLE_CONFIRM_RATE", default="60/min"),
     },
-    # Proxies in front of the app whose X-Forwarded-For is trusted; 0 = use REMOTE_ADDR, so a client
-    # cannot dodge the per-IP throttles by sending its own X-Forwarded-For.
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
+    # The per-IP throttles key on REMOTE_ADDR and never read X-Forwarded-For themselves. Which proxies
+    # may name the client is decided once, by the web server: uvicorn's --forwarded-allow-ips from
+    # FORWARDED_ALLOW_IPS (default: none) rewrites REMOTE_ADDR only for requests from those addresses
+    # (docs/deployment.md). A second count here could be fed a forged header by a direct client.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -415,6 +417,17 @@ WORKOUT_WS_MAX_FRAME_BYTES = env.int("WORKOUT_WS_MAX_FRAME_BYTES", default=16 * 
 # reps a second); a client that empties it is told and closed.
 WORKOUT_WS_FLOOD_RATE = env.float("WORKOUT_WS_FLOOD_RATE", default=20.0)
 WORKOUT_WS_FLOOD_BURST = env.int("WORKOUT_WS_FLOOD_BURST", default=60)
+# `/ws/workout` sockets one user may hold at once, across every web process (workouts/connections.py):
+# each holds a slot in Redis that it renews every TTL/3 and that expires TTL after a crashed process
+# stopped renewing it.
+WORKOUT_WS_MAX_CONNECTIONS_PER_USER = env.int("WORKOUT_WS_MAX_CONNECTIONS_PER_USER", default=5)
+WORKOUT_WS_SLOT_TTL_SECONDS = env.float("WORKOUT_WS_SLOT_TTL_SECONDS", default=60.0)
+# A socket closed for flooding keeps its slot this much longer, so flooding and reconnecting at once
+# does not get a fresh burst every time.
+WORKOUT_WS_FLOOD_PENALTY_SECONDS = env.float("WORKOUT_WS_FLOOD_PENALTY_SECONDS", default=30.0)
+# A process refuses a user's next sockets this long after one was refused for the cap, before
+# authenticating them (a client reconnecting in a loop would otherwise cost an authentication each time).
+WORKOUT_WS_REFUSAL_MEMO_SECONDS = env.float("WORKOUT_WS_REFUSAL_MEMO_SECONDS", default=1.0)
 # Counted reps reach staff on /ws/live in one channel-layer message per process and tick.
 WORKOUT_LIVE_TICK_SECONDS = env.float("WORKOUT_LIVE_TICK_SECONDS", default=0.05)
 # Staff sockets renew their live-group membership this often (it expires after a day, and a Redis

@@ -66,6 +66,26 @@ def cleanup(topology: Topology, *, redis_url: str, broker_url: str) -> None:
         pass
 
 
+@pytest.fixture
+def start_web(django_db_blocker, tmp_path):
+    """Starts the Procfile's web command alone (no worker, beat or consumer), with `extra_env`."""
+    require_services()
+    started: list[Topology] = []
+
+    def start(**extra_env: str):
+        topology = make_topology(
+            tmp_path / f"web-{len(started)}", webs=1, workers=0, beat=False, consumers=0, extra_env=extra_env
+        )
+        started.append(topology)
+        topology.start()
+        return topology.webs[0]
+
+    yield start
+    for topology in started:
+        topology.stop()
+        cleanup(topology, redis_url=settings.REDIS_URL, broker_url=settings.CELERY_BROKER_URL)
+
+
 @pytest.fixture(scope="module")
 def tokens():
     """Access tokens minted by a test; the log test checks none of them ever reached a log."""

@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
 
 from accounts.tests.factories import TrainerFactory, UserFactory
 from club.models import Client, Payment, PaymentStatus
@@ -271,3 +272,37 @@ def test_an_oversized_request_body_is_refused_with_a_json_413(topology):
     )
     assert response.status_code == 413
     assert response.json()["detail"].startswith("The request body is too large: the limit is")
+
+
+async def test_one_user_holds_at_most_five_workout_sockets_across_both_web_processes(topology, tokens):
+    web_1, web_2 = topology.webs
+    user = await database_sync_to_async(UserFactory)()
+    token = tokens(user)
+    held = [await ws_connect(f"{web.ws_url}/ws/workout?token={token}") for web in (web_1, web_1, web_1, web_2, web_2)]
+    try:
+        for websocket in held:
+            assert (await send(websocket, TAP))["event"] in {"rep_update", "rep_ignored"}
+        async with ws_connect(f"{web_2.ws_url}/ws/workout?token={token}") as sixth:
+            assert json.loads(await asyncio.wait_for(sixth.recv(), 5)) == {
+                "event": "error",
+                "status": "error",
+                "message": "Too many connections: at most 5 per user.",
+            }
+            await asyncio.wait_for(sixth.wait_closed(), 5)
+        assert sixth.close_code == 4429
+        # A socket closed on one process frees a place on the other (once web-2's one-second memo of
+        # its refusal lapses: a device reconnects with back-off).
+        await held.pop(0).close()
+        deadline = time.monotonic() + 30
+        while True:
+            async with ws_connect(f"{web_2.ws_url}/ws/workout?token={token}") as replacement:
+                try:
+                    if (await send(replacement, TAP))["event"] in {"rep_update", "rep_ignored"}:
+                        break
+                except ConnectionClosed:
+                    pass  # still refused (4429)
+            assert time.monotonic() < deadline, "the place freed on web-1 never became usable on web-2"
+            await asyncio.sleep(0.2)
+    finally:
+        for websocket in held:
+            await websocket.close()

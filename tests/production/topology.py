@@ -45,10 +45,26 @@ def procfile_commands() -> dict[str, str]:
     return dict(line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
-def procfile_argv(command: str, *, port: int | None = None, replace: dict[str, str] | None = None) -> list[str]:
+def expand_variables(command: str, env: dict[str, str]) -> str:
+    """`${NAME:-default}` and `$NAME` as the shell running the Procfile expands them, from `env`."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1) or match.group(3)
+        return env.get(name) or (match.group(2) or "")
+
+    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)", value, command)
+
+
+def procfile_argv(
+    command: str,
+    *,
+    port: int | None = None,
+    replace: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> list[str]:
     if port is not None:
         command = re.sub(r"\$\{PORT(:-\d+)?\}|\$PORT", str(port), command)
-    argv = shlex.split(command)
+    argv = shlex.split(expand_variables(command, os.environ if env is None else env))
     for option, value in (replace or {}).items():
         argv[argv.index(option) + 1] = value
     # The project's virtualenv, whatever PATH says.
@@ -214,7 +230,7 @@ class Topology:
         commands = procfile_commands()
         for n in range(1, webs + 1):
             port = free_port()
-            self._add(f"web-{n}", procfile_argv(commands["web"], port=port), port=port)
+            self._add(f"web-{n}", procfile_argv(commands["web"], port=port, env=self.env), port=port)
         for n in range(1, workers + 1):
             # One pool process each, named, so a test knows which worker ran a task.
             argv = procfile_argv(commands["worker"], replace={"--concurrency": "1"})

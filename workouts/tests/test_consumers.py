@@ -1,4 +1,5 @@
 import asyncio
+import base64
 import json
 from datetime import datetime, timedelta
 
@@ -6,12 +7,14 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.tests.factories import TrainerFactory, UserFactory
 from config.asgi import application
 from workouts import protocol
+from workouts.connections import RedisConnectionSlots
 from workouts.counter import get_rep_counter
 from workouts.services import workout_finish
 from workouts.tests.helpers import free_port, token_for
@@ -193,6 +196,120 @@ async def test_flooding_client_is_told_and_closed_without_hurting_others(device_
     await assert_closed_with(flooder, 4429)
     assert (await send(neighbour, REP))["event"] == "rep_update"
     await neighbour.disconnect()
+
+
+TOO_MANY_CONNECTIONS = {"event": "error", "status": "error", "message": "Too many connections: at most 5 per user."}
+
+
+async def first_answer(communicator: WebsocketCommunicator) -> dict:
+    """What a socket says to its first rep: a counted or debounced rep if it was let in."""
+    return await send(communicator, {"event": "rep_detected", "type": "tap"})
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_a_users_sixth_workout_socket_is_refused_with_4429_until_one_closes(device_user, settings, backend):
+    if backend == "memory":
+        settings.REDIS_URL = None  # make run: counted in the process
+    other_user = await database_sync_to_async(UserFactory)()
+    sockets = [await device(device_user) for _ in range(5)]
+    for communicator in sockets:
+        assert (await first_answer(communicator))["event"] in {"rep_update", "rep_ignored"}
+
+    sixth = await device(device_user)
+    assert await first_answer(sixth) == TOO_MANY_CONNECTIONS
+    await assert_closed_with(sixth, 4429)
+    # Other users are not affected.
+    neighbour = await device(other_user)
+    assert (await first_answer(neighbour))["event"] == "rep_update"
+
+    # A socket that closes gives its place back.
+    await sockets.pop().disconnect()
+    replacement = await device(device_user)
+    assert (await first_answer(replacement))["event"] in {"rep_update", "rep_ignored"}
+    for communicator in [*sockets, replacement, neighbour]:
+        await communicator.disconnect()
+
+
+async def connect_until_let_in(user) -> None:
+    """Opens sockets of the user until one is let in (what a device reconnecting with back-off does)."""
+    deadline = asyncio.get_running_loop().time() + 10 * TIMEOUT
+    while True:
+        communicator = await device(user)
+        answer = await first_answer(communicator)
+        await communicator.disconnect()
+        if answer != TOO_MANY_CONNECTIONS:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "no place was freed"
+
+
+@pytest.mark.redis
+async def test_a_socket_closed_for_flooding_keeps_its_place_for_the_penalty(device_user, settings):
+    settings.WORKOUT_WS_FLOOD_BURST = 5
+    settings.WORKOUT_WS_FLOOD_RATE = 0.001
+    settings.WORKOUT_WS_FLOOD_PENALTY_SECONDS = 1.0
+    settings.WORKOUT_WS_REFUSAL_MEMO_SECONDS = 0.1
+    sockets = [await device(device_user) for _ in range(5)]
+    flooder = sockets.pop()
+    for _ in range(6):
+        await flooder.send_json_to(REP)
+    while (await flooder.receive_json_from(timeout=TIMEOUT))["event"] != "error":
+        pass
+    await assert_closed_with(flooder, 4429)
+    # The server tells the application the socket is gone once it sent the close (uvicorn and daphne alike).
+    await flooder.disconnect()
+
+    # Reconnecting at once gets no fresh burst: the flooder's place is still taken ...
+    again = await device(device_user)
+    assert await first_answer(again) == TOO_MANY_CONNECTIONS
+    await assert_closed_with(again, 4429)
+    # ... until the penalty is over.
+    await connect_until_let_in(device_user)
+    for communicator in sockets:
+        await communicator.disconnect()
+
+
+async def test_a_user_just_refused_is_refused_again_before_any_token_check(device_user, settings):
+    """A reconnect loop costs no signature check, query or Redis round trip while the refusal is remembered."""
+    settings.WORKOUT_WS_REFUSAL_MEMO_SECONDS = 2.0
+    sockets = [await device(device_user) for _ in range(5)]
+    refused = await device(device_user)
+    assert await first_answer(refused) == TOO_MANY_CONNECTIONS
+    # The same user id in a token nobody signed: refused for the cap, not for the token (nor let in).
+    header, _, signature = token_for(device_user).split(".")
+    forged_claims = base64.urlsafe_b64encode(
+        json.dumps({"token_type": "access", "user_id": str(device_user.pk)}).encode()
+    )
+    forged = WebsocketCommunicator(
+        application, f"/ws/workout?token={header}.{forged_claims.decode().rstrip('=')}.{signature}"
+    )
+    assert (await forged.connect(timeout=3 * TIMEOUT))[0]
+    assert await forged.receive_json_from(timeout=TIMEOUT) == TOO_MANY_CONNECTIONS
+    await assert_closed_with(forged, 4429)
+    for communicator in sockets:
+        await communicator.disconnect()
+
+
+def hold_slots_in_a_process_that_then_dies(user_id: int, count: int) -> None:
+    """Sockets of another web process that crashed: slots taken in Redis, never given back or renewed."""
+
+    async def hold() -> None:
+        slots = RedisConnectionSlots(django_settings.REDIS_URL)
+        for _ in range(count):
+            assert await slots.acquire(user_id=user_id)
+
+    asyncio.run(hold())  # the loop ends with the slots held: its renewer dies with it
+
+
+@pytest.mark.redis
+async def test_the_slots_of_a_crashed_process_count_until_their_ttl_then_lapse(device_user, settings):
+    settings.WORKOUT_WS_SLOT_TTL_SECONDS = 1.0
+    settings.WORKOUT_WS_REFUSAL_MEMO_SECONDS = 0.1
+    await asyncio.to_thread(hold_slots_in_a_process_that_then_dies, device_user.pk, 5)
+    refused = await device(device_user)
+    assert await first_answer(refused) == TOO_MANY_CONNECTIONS
+    await assert_closed_with(refused, 4429)
+
+    await connect_until_let_in(device_user)
 
 
 async def test_rep_while_the_counter_is_unreachable_gets_an_error_and_the_connection_stays_open(device_user, settings):
