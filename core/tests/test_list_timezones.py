@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from club.models import MembershipHold
 from club.tests.factories import PaymentFactory
 from reports.models import Report
 from training.tests.factories import TrainingExerciseFactory, TrainingFactory, TrainingPlanFactory
@@ -54,6 +55,9 @@ def one_of_everything(admin_user, client_user):
     TrainingExerciseFactory(training=training)
     TrainingPlanFactory(user=client_user).trainings.add(training)
     WorkoutSessionFactory(user=client_user)
+    MembershipHold.objects.create(
+        client=client, starts_on=datetime.date(2026, 3, 2), ends_on=datetime.date(2026, 3, 8), staff=admin_user
+    )
     Report.objects.create(kind="new_users", format="csv", requested_by=admin_user)
     return training
 
