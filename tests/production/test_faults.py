@@ -222,6 +222,8 @@ def test_a_worker_killed_mid_task_hands_the_task_to_the_other_worker(topology):
     try:
         wait_until(lambda: report_status(report.pk) == "SUCCESS", timeout=30, message="the retried report")
         survivor = {"worker-1": "worker-2", "worker-2": "worker-1"}[victim]
+        # The worker stores the task's result just after the task marked the report SUCCESS.
+        wait_until(lambda: TaskResult.objects.filter(task_id=result.id).exists(), timeout=10, message="task result")
         assert TaskResult.objects.get(task_id=result.id).worker.startswith(f"{survivor}@")
     finally:
         topology[victim].start()
