@@ -107,6 +107,11 @@ def desk_form_response(request, model_admin, *, form, title, submit, obj=None, i
     return TemplateResponse(request, "admin/club/desk_form.html", context)
 
 
+def fresh(client_id: int) -> Client:
+    """The client as it is now, with the status every page shows (a refreshed row keeps a stale annotation)."""
+    return Client.objects.with_effective_status().get(pk=client_id)
+
+
 def paid_until_text(client: Client) -> str:
     if client.expiration_date is None:
         return "no paid days yet"
@@ -423,7 +428,7 @@ class ClientAdmin(CheckedDeleteAdmin):
             except (ValidationError, ApplicationError) as error:
                 add_service_errors(form, error)
             else:
-                client.refresh_from_db()
+                client = fresh(client.pk)
                 self._sale_message(request, payment, f"Sold {payment.amount} to {client}: {paid_until_text(client)}.")
                 return self._back_to(client)
         return desk_form_response(
@@ -445,7 +450,7 @@ class ClientAdmin(CheckedDeleteAdmin):
             except (ValidationError, ApplicationError) as error:
                 add_service_errors(form, error)
             else:
-                client.refresh_from_db()
+                client = fresh(client.pk)
                 text = f"{client} is on hold {hold} ({hold.days} days): {paid_until_text(client)}."
                 self.message_user(request, text, messages.SUCCESS)
                 return self._back_to(client)
@@ -468,7 +473,7 @@ class ClientAdmin(CheckedDeleteAdmin):
             except (ValidationError, ApplicationError) as error:
                 add_service_errors(form, error)
             else:
-                client.refresh_from_db()
+                client = fresh(client.pk)
                 self.message_user(request, f"Corrected: {client} is {paid_until_text(client)}.", messages.SUCCESS)
                 return self._back_to(client)
         return desk_form_response(
@@ -491,7 +496,7 @@ class ClientAdmin(CheckedDeleteAdmin):
             except (ValidationError, ApplicationError) as error:
                 add_service_errors(form, error)
             else:
-                client.refresh_from_db()
+                client = fresh(client.pk)
                 self.message_user(request, f"Hold {hold} cancelled: {paid_until_text(client)}.", messages.SUCCESS)
                 return self._back_to(client)
         return desk_form_response(
@@ -697,7 +702,7 @@ class PaymentAdmin(ClubAdmin):
             except (ValidationError, ApplicationError) as error:
                 add_service_errors(form, error)
             else:
-                client = Client.objects.get(pk=payment.client_id)
+                client = fresh(payment.client_id)
                 self.message_user(
                     request,
                     f"Refunded {payment.amount} to {client}: {paid_until_text(client)}.",

@@ -184,6 +184,8 @@ def test_a_hold_across_today_puts_the_member_on_hold_in_the_client_list(desk):
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.expiration_date == days(27)
+    [message] = message_texts(response)
+    assert message.endswith(f"(7 days): paid until {shown(days(27))} (On hold).")
     listing = desk.get(reverse("admin:club_client_changelist")).content.decode()
     assert re.search(r'class="pill pill-soon">On hold<', listing)
     page = text(desk.get(reverse("admin:club_client_change", args=[member.pk])).content.decode())
