@@ -723,7 +723,7 @@ class PaymentAdmin(ClubAdmin):
     def cash_up_view(self, request: HttpRequest) -> HttpResponse:
         """The day's takings by method and by staff, and the refunds given (club.selectors.payment_takings)."""
         desk_only(request)
-        form = CashUpForm(request.GET or None)
+        form = CashUpForm(request.GET or None, initial={"date": timezone.localdate()})
         day = (form.cleaned_data.get("date") if form.is_valid() else None) or timezone.localdate()
         takings = payment_takings(date_from=day, date_to=day)
         staff_ids = [row["staff_id"] for row in takings.by_staff]

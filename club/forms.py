@@ -119,7 +119,10 @@ class SaleForm(forms.Form):
     membership = MembershipChoiceField(queryset=Membership.objects.all(), empty_label=None)
     months = forms.IntegerField(min_value=1, max_value=SALE_MAX_MONTHS, initial=1)
     method = forms.ChoiceField(
-        label="Paid by", choices=DESK_METHOD_CHOICES, initial=PaymentMethod.CASH, widget=forms.RadioSelect
+        label="Paid by",
+        choices=DESK_METHOD_CHOICES,
+        initial=PaymentMethod.CASH,
+        widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
     )
     amount = forms.DecimalField(
         required=False,
@@ -167,7 +170,7 @@ class MemberJoinForm(SaleForm):
 class HoldForm(forms.Form):
     starts_on = forms.DateField(label="First day", widget=DateInput())
     ends_on = forms.DateField(label="Last day", widget=DateInput(), help_text="Both days are on hold.")
-    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput)
+    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,11 +181,19 @@ class CorrectionForm(forms.Form):
     expiration_date = forms.DateField(
         label="New paid-until date", required=False, widget=DateInput(), help_text="Empty: no paid days."
     )
-    reason = forms.CharField(max_length=500, widget=forms.TextInput, help_text="Kept in the membership ledger.")
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text="Kept in the membership ledger.",
+    )
 
 
 class RefundForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.TextInput, help_text="Kept with the payment and the ledger.")
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text="Kept with the payment and the ledger.",
+    )
 
 
 class CashUpForm(forms.Form):
@@ -190,4 +201,4 @@ class CashUpForm(forms.Form):
 
 
 class HoldCancelForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput)
+    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"}))
