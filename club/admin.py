@@ -1,13 +1,21 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
+from accounts.models import User
+from accounts.permissions import is_admin
+from club import services
+from club.forms import CashUpForm, CorrectionForm, HoldCancelForm, HoldForm, MemberJoinForm, RefundForm, SaleForm
 from club.models import (
     DEFAULT_MEMBERSHIP_ID,
     Client,
@@ -16,12 +24,14 @@ from club.models import (
     MembershipEvent,
     MembershipHold,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     ReceiptSequence,
 )
-from club.selectors import phone_search_digits
+from club.selectors import payment_takings, phone_search_digits
 from club.services import MEMBERSHIP_DAYS_PER_PAYMENT, client_update
 from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, change_link, pill
+from core.exceptions import ApplicationError
 from core.selectors import EXPIRY_WINDOW_DAYS
 from reports.models import ReportFormat, ReportKind
 from reports.services import ReportQuotaExceeded, report_request
@@ -42,6 +52,70 @@ PAYMENT_TONES = {
 
 def payment_status_pill(payment: Payment) -> str:
     return pill(payment.get_status_display(), PAYMENT_TONES.get(payment.status, "quiet"))
+
+
+# ---------------------------------------------------------------------------
+# The front desk's pages (New member, Sell / renew, Hold, Correct, Refund, Cash-up). Thin: a form
+# collects the input, a club.services function decides; its errors come back next to the fields.
+# Only ADMINs (and superusers) may use them: anybody else gets 403 and sees no buttons.
+# ---------------------------------------------------------------------------
+def posted(request: HttpRequest):
+    """The submitted data, or None for a GET: a POST of an all-optional form may be empty and still mean it."""
+    return request.POST if request.method == "POST" else None
+
+
+def desk_only(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise PermissionDenied("Only the club's admins sell, refund, hold and correct memberships.")
+
+
+def add_service_errors(form, error: ValidationError | ApplicationError) -> None:
+    """A service's refusal next to the field it names (`membership_id` → membership), else above the form."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for key, messages_ in error.message_dict.items():
+            name = next((name for name in (key, key.removesuffix("_id")) if name in form.fields), None)
+            form.add_error(name, messages_)
+    else:
+        form.add_error(None, getattr(error, "messages", None) or [error.message])
+
+
+def receipt_url(payment: Payment) -> str | None:
+    return reverse("payment-receipt", args=[payment.pk]) if payment.receipt_number else None
+
+
+def receipt_link(payment: Payment) -> str:
+    url = receipt_url(payment)
+    if url is None:
+        return "—"
+    return format_html('<a href="{}" target="_blank" rel="noopener">{} (PDF)</a>', url, payment.receipt_number)
+
+
+def desk_form_response(request, model_admin, *, form, title, submit, obj=None, intro="", fieldsets=None):
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "form": form,
+        "fieldsets": fieldsets or [("", list(form))],
+        "submit_label": submit,
+        "obj": obj,
+        "intro": intro,
+        "cancel_url": reverse(f"admin:club_{model_admin.model._meta.model_name}_change", args=[obj.pk])
+        if obj is not None
+        else reverse(f"admin:club_{model_admin.model._meta.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "admin/club/desk_form.html", context)
+
+
+def fresh(client_id: int) -> Client:
+    """The client as it is now, with the status every page shows (a refreshed row keeps a stale annotation)."""
+    return Client.objects.with_effective_status().get(pk=client_id)
+
+
+def paid_until_text(client: Client) -> str:
+    if client.expiration_date is None:
+        return "no paid days yet"
+    return f"paid until {formats.date_format(client.expiration_date)} ({client.current_status_display})"
 
 
 @admin.register(Membership)
@@ -115,10 +189,14 @@ class PaidUntilFilter(admin.SimpleListFilter):
 class PaymentInline(ClubAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ("payment_link", "membership", "amount", "status_label", "paid_at")
+    fields = ("payment_link", "membership", "amount", "method", "status_label", "paid_at", "receipt")
     readonly_fields = fields
     can_delete = False
     verbose_name_plural = "payments (newest first)"
+
+    @admin.display(description="receipt")
+    def receipt(self, payment: Payment) -> str:
+        return receipt_link(payment)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -130,6 +208,80 @@ class PaymentInline(ClubAdminMixin, admin.TabularInline):
     @admin.display(description="status")
     def status_label(self, payment: Payment) -> str:
         return payment_status_pill(payment)
+
+
+class ReadOnlyInline(ClubAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MembershipEventInline(ReadOnlyInline):
+    """The membership ledger: why the paid-until date is what it is, newest first."""
+
+    model = MembershipEvent
+    fields = ("when", "kind", "change", "payment_receipt", "staff", "reason")
+    readonly_fields = fields
+    verbose_name = "ledger entry"
+    verbose_name_plural = "membership ledger (newest first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment", "staff").order_by("-id")
+
+    @admin.display(description="when")
+    def when(self, event: MembershipEvent) -> str:
+        return formats.localize(timezone.localtime(event.created_at))
+
+    @admin.display(description="paid until: before → after")
+    def change(self, event: MembershipEvent) -> str:
+        def shown(day):
+            return formats.date_format(day) if day else "—"
+
+        days = event.days
+        moved = f" ({days:+d} d)" if days else ""
+        return f"{shown(event.expiration_before)} → {shown(event.expiration_after)}{moved}"
+
+    @admin.display(description="payment")
+    def payment_receipt(self, event: MembershipEvent) -> str:
+        if event.payment is None:
+            return "—"
+        url = receipt_url(event.payment)
+        link = change_link(event.payment, event.payment.amount)
+        if url is None:
+            return link
+        return format_html('{} · <a href="{}" target="_blank" rel="noopener">receipt</a>', link, url)
+
+
+class MembershipHoldInline(ReadOnlyInline):
+    model = MembershipHold
+    fields = ("period", "days", "reason", "state")
+    readonly_fields = fields
+    verbose_name_plural = "holds"
+
+    @admin.display(description="period")
+    def period(self, hold: MembershipHold) -> str:
+        return str(hold)
+
+    @admin.display(description="days")
+    def days(self, hold: MembershipHold) -> int:
+        return hold.days
+
+    @admin.display(description="state")
+    def state(self, hold: MembershipHold) -> str:
+        today = timezone.localdate()
+        if hold.cancelled_at is not None:
+            return pill("Cancelled", "quiet")
+        if hold.ends_on < today:
+            return pill("Over", "quiet")
+        if hold.starts_on <= today:
+            return pill("On hold now", "soon")
+        url = reverse("admin:club_client_hold_cancel", args=[hold.client_id, hold.pk])
+        return format_html('{} <a href="{}">Cancel this hold</a>', pill("Planned", "ok"), url)
 
 
 @admin.register(Client)
@@ -147,7 +299,9 @@ class ClientAdmin(CheckedDeleteAdmin):
     readonly_fields = ("paid_until_ledger", "created_at", "updated_at", "related_links")
     date_hierarchy = "expiration_date"
     ordering = ("last_name", "first_name")
-    inlines = [PaymentInline]
+    inlines = [MembershipHoldInline, MembershipEventInline, PaymentInline]
+    change_form_template = "admin/club/client/desk_change_form.html"
+    change_list_template = "admin/club/client/desk_change_list.html"
     fieldsets = (
         (None, {"fields": ("user", ("first_name", "last_name"), "phone_number", "gender", "date_of_birth")}),
         ("Body", {"fields": (("weight_kg", "height_cm"),)}),
@@ -158,8 +312,9 @@ class ClientAdmin(CheckedDeleteAdmin):
     # payment and no ledger row. The desk's "Sell / renew" (club.services.membership_sale) replaces it.
     actions = ["deactivate_clients", "request_progress_reports"]
     empty_message = (
-        "Members sign up in the club app, or a trainer adds them on the dashboard's “New client” page "
-        "(account and profile at once). Here, add a profile to an existing user account."
+        "A member who walks in: “New member” (account, profile and first sale at once). Members also sign up "
+        "in the club app, or a trainer adds them on the dashboard. “Add client” adds a profile to an existing "
+        "user account."
     )
     field_labels = {
         "expiration_date": "Paid until",
@@ -181,6 +336,178 @@ class ClientAdmin(CheckedDeleteAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_effective_status()
+
+    # ---- The desk's pages ----------------------------------------------------------------------
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("new-member/", view(self.new_member_view), name="club_client_new_member"),
+            path("<int:object_id>/sell/", view(self.sell_view), name="club_client_sell"),
+            path("<int:object_id>/hold/", view(self.hold_view), name="club_client_hold"),
+            path("<int:object_id>/correct/", view(self.correct_view), name="club_client_correct"),
+            path(
+                "<int:object_id>/holds/<int:hold_id>/cancel/",
+                view(self.hold_cancel_view),
+                name="club_client_hold_cancel",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        tools = [(reverse("admin:club_client_new_member"), "New member")] if is_admin(request.user) else []
+        return super().changelist_view(request, {**(extra_context or {}), "desk_tools": tools})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        tools = []
+        if is_admin(request.user) and str(object_id).isdigit():
+            tools = [
+                (reverse(f"admin:club_client_{name}", args=[object_id]), label)
+                for name, label in (("sell", "Sell / renew"), ("hold", "Hold"), ("correct", "Correct paid-until"))
+            ]
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "desk_tools": tools})
+
+    def _desk_client(self, request: HttpRequest, object_id: int) -> Client:
+        desk_only(request)
+        return get_object_or_404(Client.objects.with_effective_status().select_related("membership"), pk=object_id)
+
+    def _back_to(self, client: Client) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:club_client_change", args=[client.pk]))
+
+    def _sale_message(self, request: HttpRequest, payment: Payment, text: str) -> None:
+        url = receipt_url(payment)
+        self.message_user(
+            request,
+            format_html(
+                '{} Receipt {}: <a href="{}" target="_blank" rel="noopener">open the PDF</a>.',
+                text,
+                payment.receipt_number,
+                url,
+            ),
+            messages.SUCCESS,
+        )
+
+    def new_member_view(self, request: HttpRequest) -> HttpResponse:
+        """Account, profile and first sale in one transaction (club.services.member_join)."""
+        desk_only(request)
+        form = MemberJoinForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            arguments = form.service_arguments()
+            try:
+                payment = services.member_join(actor=request.user, **arguments)
+            except (ValidationError, ApplicationError) as error:
+                add_service_errors(form, error)
+            else:
+                client = payment.client
+                text = f"{client} is a member, {paid_until_text(client)}; signs in as {client.user.username}"
+                if not form.cleaned_data["password"]:
+                    text += f" with the password {arguments['password']} (shown once: hand it over now)"
+                self._sale_message(request, payment, f"{text}.")
+                return self._back_to(client)
+        groups = [
+            ("Sign-in account", ["username", "email", "password"]),
+            ("Person", ["first_name", "last_name", "phone_number", "date_of_birth", "gender"]),
+            ("First sale", ["membership", "months", "method", "amount"]),
+        ]
+        return desk_form_response(
+            request,
+            self,
+            form=form,
+            title="New member",
+            submit="Create member and take payment",
+            intro="A member who walks in: the sign-in account, the profile and the first membership sale, "
+            "saved together or not at all.",
+            fieldsets=[(title, [form[name] for name in names]) for title, names in groups],
+        )
+
+    def sell_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        client = self._desk_client(request, object_id)
+        form = SaleForm(posted(request), initial={"membership": client.membership_id})
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment = services.membership_sale(client=client, staff=request.user, **form.cleaned_data)
+            except (ValidationError, ApplicationError) as error:
+                add_service_errors(form, error)
+            else:
+                client = fresh(client.pk)
+                self._sale_message(request, payment, f"Sold {payment.amount} to {client}: {paid_until_text(client)}.")
+                return self._back_to(client)
+        return desk_form_response(
+            request,
+            self,
+            form=form,
+            obj=client,
+            title=f"Sell / renew: {client}",
+            submit="Take payment",
+            intro=f"Now {paid_until_text(client)}. The months count from the later of today and the paid-until date.",
+        )
+
+    def hold_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        client = self._desk_client(request, object_id)
+        form = HoldForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                hold = services.hold_create(client=client, staff=request.user, **form.cleaned_data)
+            except (ValidationError, ApplicationError) as error:
+                add_service_errors(form, error)
+            else:
+                client = fresh(client.pk)
+                text = f"{client} is on hold {hold} ({hold.days} days): {paid_until_text(client)}."
+                self.message_user(request, text, messages.SUCCESS)
+                return self._back_to(client)
+        return desk_form_response(
+            request,
+            self,
+            form=form,
+            obj=client,
+            title=f"Hold: {client}",
+            submit="Put on hold",
+            intro=f"Now {paid_until_text(client)}. The paid-until date moves by the hold's days.",
+        )
+
+    def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        client = self._desk_client(request, object_id)
+        form = CorrectionForm(posted(request), initial={"expiration_date": client.expiration_date})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.client_expiration_correct(client=client, staff=request.user, **form.cleaned_data)
+            except (ValidationError, ApplicationError) as error:
+                add_service_errors(form, error)
+            else:
+                client = fresh(client.pk)
+                self.message_user(request, f"Corrected: {client} is {paid_until_text(client)}.", messages.SUCCESS)
+                return self._back_to(client)
+        return desk_form_response(
+            request,
+            self,
+            form=form,
+            obj=client,
+            title=f"Correct paid-until: {client}",
+            submit="Save correction",
+            intro=f"Now {paid_until_text(client)}. For mistakes only: money goes through Sell / renew or a refund.",
+        )
+
+    def hold_cancel_view(self, request: HttpRequest, object_id: int, hold_id: int) -> HttpResponse:
+        client = self._desk_client(request, object_id)
+        hold = get_object_or_404(MembershipHold, pk=hold_id, client=client)
+        form = HoldCancelForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.hold_cancel(hold=hold, staff=request.user, **form.cleaned_data)
+            except (ValidationError, ApplicationError) as error:
+                add_service_errors(form, error)
+            else:
+                client = fresh(client.pk)
+                self.message_user(request, f"Hold {hold} cancelled: {paid_until_text(client)}.", messages.SUCCESS)
+                return self._back_to(client)
+        return desk_form_response(
+            request,
+            self,
+            form=form,
+            obj=client,
+            title=f"Cancel the hold {hold}",
+            submit="Cancel the hold",
+            intro=f"Its {hold.days} days come off the paid-until date ({paid_until_text(client)}).",
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # A phone number however it is typed (+7 935 576-61-26, 89355766126): the indexed normalised column.
@@ -283,37 +610,142 @@ class ClientAdmin(CheckedDeleteAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ClubAdmin):
-    list_display = ("created", "client_link", "membership_level", "amount", "status_label", "paid_at")
+    list_display = (
+        "created",
+        "client_link",
+        "membership_level",
+        "amount",
+        "method",
+        "status_label",
+        "paid_at",
+        "receipt",
+    )
     list_display_links = ("created",)
-    list_filter = ("status", "membership__access_level")
+    list_filter = ("status", "method", "membership__access_level")
     list_select_related = ("client", "membership")
-    search_fields = ("client__first_name", "client__last_name", "provider_reference")
-    search_help_text = "Search by the client's first or last name, or the payment provider's reference."
-    autocomplete_fields = ("client", "membership")
-    # The status belongs to the provider's events (club.services.payment_apply_event), which also move
-    # the membership: a status typed in here would record money the membership never saw.
-    readonly_fields = ("status", "created_at", "updated_at", "paid_at", "provider_reference", "pay_link")
+    search_fields = ("client__first_name", "client__last_name", "provider_reference", "receipt_number")
+    search_help_text = "Search by the client's first or last name, a receipt number or the provider's reference."
+    # Payments are written by services only: a desk sale (the client's "Sell / renew", club.services.
+    # membership_sale), a provider's events (payment_apply_event), a refund (payment_refund). Nothing here
+    # is editable and there is no "Add payment": a payment typed in by hand would be money without a
+    # ledger row. "Payments › Add" is replaced by the client page's "Sell / renew".
+    readonly_fields = (
+        "client_link",
+        "membership",
+        "amount",
+        "status",
+        "method",
+        "receipt",
+        "staff",
+        "created_at",
+        "updated_at",
+        "paid_at",
+        "refunded_at",
+        "refund_reason",
+        "provider_reference",
+        "pay_link",
+    )
     date_hierarchy = "created_at"
     fieldsets = (
         (
             None,
             {
-                "fields": ("client", "membership", "amount", "status"),
+                "fields": ("client_link", "membership", "amount", "status", "method", "receipt", "staff"),
                 "description": "The status comes from the payment provider's events, which also extend the "
-                "membership once it is paid. Money taken at the desk is a sale (club.services.membership_sale).",
+                "membership once it is paid. Money taken at the desk is a sale: “Sell / renew” on the client's "
+                "page. Money given back is a refund: the button above.",
             },
         ),
+        ("Refund", {"fields": ("refunded_at", "refund_reason")}),
         ("Payment provider", {"fields": ("provider_reference", "pay_link")}),
         ("History", {"fields": ("created_at", "paid_at", "updated_at")}),
     )
+    change_form_template = "admin/club/payment/desk_change_form.html"
+    change_list_template = "admin/club/payment/desk_change_list.html"
     empty_message = (
         "Payments appear when a member pays for a membership in the club app; the payment provider reports "
-        "whether it went through."
+        "whether it went through. Money taken at the desk: “Sell / renew” on the client's page."
     )
-    help_texts = {
-        "membership": "The membership paid for: a paid payment moves the member onto it.",
-        "amount": "Taken from the membership's price when the payment is created in the app.",
-    }
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("cash-up/", view(self.cash_up_view), name="club_payment_cash_up"),
+            path("<int:object_id>/refund/", view(self.refund_view), name="club_payment_refund"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        tools = [(reverse("admin:club_payment_cash_up"), "Cash-up")] if is_admin(request.user) else []
+        return super().changelist_view(request, {**(extra_context or {}), "desk_tools": tools})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        tools = []
+        payment = Payment.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if payment is not None:
+            if url := receipt_url(payment):
+                tools.append((url, "Receipt (PDF)"))
+            if is_admin(request.user) and payment.status == PaymentStatus.PAID:
+                tools.append((reverse("admin:club_payment_refund", args=[payment.pk]), "Refund"))
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "desk_tools": tools})
+
+    def refund_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        desk_only(request)
+        payment = get_object_or_404(Payment.objects.select_related("client"), pk=object_id)
+        form = RefundForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.payment_refund(payment=payment, staff=request.user, **form.cleaned_data)
+            except (ValidationError, ApplicationError) as error:
+                add_service_errors(form, error)
+            else:
+                client = fresh(payment.client_id)
+                self.message_user(
+                    request,
+                    f"Refunded {payment.amount} to {client}: {paid_until_text(client)}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:club_payment_change", args=[payment.pk]))
+        return desk_form_response(
+            request,
+            self,
+            form=form,
+            obj=payment,
+            title=f"Refund {payment.amount} to {payment.client}",
+            submit="Refund",
+            intro="The payment becomes Refunded and the days it bought are taken back, never to before "
+            "yesterday: the member keeps the days already used.",
+        )
+
+    def cash_up_view(self, request: HttpRequest) -> HttpResponse:
+        """The day's takings by method and by staff, and the refunds given (club.selectors.payment_takings)."""
+        desk_only(request)
+        form = CashUpForm(request.GET or None, initial={"date": timezone.localdate()})
+        day = (form.cleaned_data.get("date") if form.is_valid() else None) or timezone.localdate()
+        takings = payment_takings(date_from=day, date_to=day)
+        staff_ids = [row["staff_id"] for row in takings.by_staff]
+        names = {user.pk: user.get_username() for user in User.objects.filter(pk__in=staff_ids)}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Cash-up for {formats.date_format(day)}",
+            "form": form,
+            "day": day,
+            "takings": takings,
+            "currency": settings.CLUB_CURRENCY,
+            "by_method": [(PaymentMethod(method).label, entry) for method, entry in takings.by_method.items()],
+            "by_staff": [(names.get(row["staff_id"], "Online (no staff)"), row) for row in takings.by_staff],
+            "previous_day": day - datetime.timedelta(days=1),
+            "next_day": day + datetime.timedelta(days=1),
+        }
+        return TemplateResponse(request, "admin/club/payment/cash_up.html", context)
+
+    @admin.display(description="receipt", ordering="receipt_number")
+    def receipt(self, payment: Payment) -> str:
+        return receipt_link(payment)
 
     def has_delete_permission(self, request, obj=None):
         # Payments are the club's financial record: cancel them, never delete them.

@@ -1,7 +1,11 @@
+import secrets
+
 from django import forms
+from django.utils import timezone
 
 from accounts.models import Role, User
-from club.models import Client, ClientStatus, Membership
+from club.models import DESK_PAYMENT_METHODS, Client, ClientStatus, Gender, Membership, PaymentMethod
+from club.services import SALE_MAX_MONTHS
 
 
 class DateInput(forms.DateInput):
@@ -94,3 +98,107 @@ class ClientSignUpForm(ClientForm):
     )
 
     field_order = ["username", "email", "password"]
+
+
+# ---------------------------------------------------------------------------
+# The front desk's admin forms: they only collect input; club.services decides (and its errors come back
+# next to these fields through `add_service_errors`).
+# ---------------------------------------------------------------------------
+DESK_METHOD_CHOICES = [(method.value, method.label) for method in PaymentMethod if method in DESK_PAYMENT_METHODS]
+
+
+def generated_password() -> str:
+    """A password the desk can read out or write down: four groups of letters and digits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+class SaleForm(forms.Form):
+    """Sell / renew: months of a membership paid at the desk (club.services.membership_sale)."""
+
+    membership = MembershipChoiceField(queryset=Membership.objects.all(), empty_label=None)
+    months = forms.IntegerField(min_value=1, max_value=SALE_MAX_MONTHS, initial=1)
+    method = forms.ChoiceField(
+        label="Paid by",
+        choices=DESK_METHOD_CHOICES,
+        initial=PaymentMethod.CASH,
+        widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
+    )
+    amount = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        help_text="Leave empty for the price × months; 0 for a gift.",
+    )
+
+
+class MemberJoinForm(SaleForm):
+    """The admin's "New member": sign-in account, profile and first sale, saved by club.services.member_join."""
+
+    username = forms.CharField(max_length=50, help_text="What the member signs in with.")
+    email = forms.EmailField(max_length=100)
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to generate one; it is shown once after saving, to hand to the member.",
+    )
+    first_name = forms.CharField(max_length=50)
+    last_name = forms.CharField(max_length=50)
+    phone_number = forms.CharField(
+        label="Phone", max_length=20, widget=forms.TelInput, help_text="However it is written: +7 912 345-67-89."
+    )
+    date_of_birth = forms.DateField(label="Date of birth", widget=DateInput())
+    gender = forms.ChoiceField(required=False, choices=[("", "—"), *Gender.choices])
+
+    field_order = [
+        "username", "email", "password",
+        "first_name", "last_name", "phone_number", "date_of_birth", "gender",
+        "membership", "months", "method", "amount",
+    ]  # fmt: skip
+
+    def clean_gender(self) -> str | None:
+        return self.cleaned_data["gender"] or None
+
+    def service_arguments(self) -> dict:
+        """What club.services.member_join takes; an empty password becomes a generated one."""
+        data = dict(self.cleaned_data)
+        data["password"] = data["password"] or generated_password()
+        return data
+
+
+class HoldForm(forms.Form):
+    starts_on = forms.DateField(label="First day", widget=DateInput())
+    ends_on = forms.DateField(label="Last day", widget=DateInput(), help_text="Both days are on hold.")
+    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_on"].initial = timezone.localdate()
+
+
+class CorrectionForm(forms.Form):
+    expiration_date = forms.DateField(
+        label="New paid-until date", required=False, widget=DateInput(), help_text="Empty: no paid days."
+    )
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text="Kept in the membership ledger.",
+    )
+
+
+class RefundForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text="Kept with the payment and the ledger.",
+    )
+
+
+class CashUpForm(forms.Form):
+    date = forms.DateField(label="Day", required=False, widget=DateInput())
+
+
+class HoldCancelForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"}))

@@ -475,3 +475,29 @@ def client_expiration_correct(
     client.expiration_date, client.status, client.updated_at = locked.expiration_date, locked.status, locked.updated_at
     client._remember_expiration()
     return client
+
+
+@transaction.atomic
+def member_join(
+    *,
+    actor: User,
+    username: str,
+    email: str,
+    password: str,
+    membership: Membership,
+    months: int,
+    method: str,
+    amount: Decimal | None = None,
+    **fields: Any,
+) -> Payment:
+    """A new member at the desk: account, profile and first sale in one transaction (the admin's "New member").
+
+    Composes `client_register` and `membership_sale`: any ValidationError of either (a taken username,
+    a weak password, a bad phone, a wrong method) rolls back all three. Returns the sale's payment.
+    """
+    client = client_register(
+        actor=actor, username=username, email=email, password=password, membership=membership, **fields
+    )
+    return membership_sale(
+        client=client, membership=membership, months=months, method=method, staff=actor, amount=amount
+    )

@@ -23,7 +23,7 @@ from websockets.sync.client import connect as ws_connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.support import DESKTOP, PHONE, Problems, chromium_path, launch, sign_in  # noqa: E402
+from tests.browser.support import DESKTOP, PHONE, PHONE_390, Problems, chromium_path, launch, sign_in  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -60,8 +60,8 @@ def wait_until_up(url: str) -> None:
     raise RuntimeError(f"the server at {url} did not start")
 
 
-def shoot(page: Page, url: str, name: str) -> None:
-    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+def shoot(page: Page, url: str, name: str, phone: dict = PHONE) -> None:
+    for label, size in (("desktop", DESKTOP), ("phone", phone)):
         page.set_viewport_size(size)
         page.goto(url)
         page.wait_for_load_state("networkidle")
@@ -274,8 +274,30 @@ def shoot_admin(page: Page, base: str, client_id: str) -> None:
         "admin-workouts": "/admin/workouts/workoutsession/",
         "admin-workout-change": first_change("/admin/workouts/workoutsession/"),
     }
+    shoot_desk(page, base, client_id)
     for name, path in pages.items():
         shoot(page, base + path, name)
+
+
+def shoot_desk(page: Page, base: str, client_id: str) -> None:
+    """The front desk's pages (docs/front-desk.md), the phone at 390 px: a sale through the form first, so
+    the client's ledger, the refund page and today's cash-up have something of today to show."""
+    shoot(page, f"{base}/admin/club/client/new-member/", "admin-new-member", PHONE_390)
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{base}/admin/club/client/new-member/")
+    page.get_by_role("button", name="Create member and take payment").click()
+    save(page, "admin-new-member-errors-desktop")
+    shoot(page, f"{base}/admin/club/client/{client_id}/sell/", "admin-client-sell", PHONE_390)
+    shoot(page, f"{base}/admin/club/client/{client_id}/hold/", "admin-client-hold", PHONE_390)
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{base}/admin/club/client/{client_id}/sell/")
+    page.get_by_label("Cash").check()
+    page.get_by_role("button", name="Take payment").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("open the PDF")
+    save(page, "admin-client-sold-desktop")
+    payment_id = re.search(r"/api/payments/(\d+)/receipt/", page.content()).group(1)
+    shoot(page, f"{base}/admin/club/payment/{payment_id}/refund/", "admin-payment-refund", PHONE_390)
+    shoot(page, f"{base}/admin/club/payment/cash-up/", "admin-cash-up", PHONE_390)
 
 
 def sign_in_member(page: Page, base: str) -> None:

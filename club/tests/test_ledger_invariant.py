@@ -112,8 +112,11 @@ def test_every_path_that_saves_a_client_keeps_the_ledger_invariant(client, api_c
         "membership": membership.pk,
         "status": "ACTIVE",
         "expiration_date": days(400).isoformat(),  # read-only in the admin: ignored
-        "payments-TOTAL_FORMS": 0,
-        "payments-INITIAL_FORMS": 0,
+        **{
+            f"{inline}-{count}": 0
+            for inline in ("holds", "membership_events", "payments")
+            for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
     }
     response = client.post(reverse("admin:club_client_change", args=[member.pk]), admin_form)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -139,6 +142,42 @@ def test_every_path_that_saves_a_client_keeps_the_ledger_invariant(client, api_c
     assert member.expiration_date == days(20)
     check("dashboard form")
 
+    # The desk's admin pages (club/admin.py), each calling its service.
+    client.force_login(admin)
+    joined = client.post(
+        reverse("admin:club_client_new_member"),
+        {
+            "username": "walk.in",
+            "email": "walk.in@example.com",
+            "password": "squat-rack-2026",
+            "first_name": "Walk",
+            "last_name": "In",
+            "phone_number": "+7 912 000 11 24",
+            "date_of_birth": "1990-01-01",
+            "membership": membership.pk,
+            "months": 1,
+            "method": "CASH",
+        },
+    )
+    assert joined.status_code == 302, joined.content.decode()[:2000]
+    check("admin New member")
+    sold = {"membership": membership.pk, "months": 1, "method": "CARD"}
+    assert client.post(reverse("admin:club_client_sell", args=[member.pk]), sold).status_code == 302
+    check("admin Sell / renew")
+    dates = {"starts_on": days(5).isoformat(), "ends_on": days(9).isoformat()}
+    assert client.post(reverse("admin:club_client_hold", args=[member.pk]), dates).status_code == 302
+    check("admin Hold")
+    desk_hold = member.holds.get(cancelled_at__isnull=True)
+    cancel = reverse("admin:club_client_hold_cancel", args=[member.pk, desk_hold.pk])
+    assert client.post(cancel, {}).status_code == 302
+    check("admin hold cancelled")
+    refund = reverse("admin:club_payment_refund", args=[member.payments.get().pk])
+    assert client.post(refund, {"reason": "Wrong card"}).status_code == 302
+    check("admin Refund")
+    corrected = {"expiration_date": days(22).isoformat(), "reason": "Paper register said so"}
+    assert client.post(reverse("admin:club_client_correct", args=[member.pk]), corrected).status_code == 302
+    check("admin correction")
+
     sale = services.membership_sale(client=member, membership=membership, months=2, method="CASH", staff=admin)
     check("sale")
     hold = services.hold_create(client=member, starts_on=days(5), ends_on=days(9), staff=admin)
@@ -160,8 +199,12 @@ def test_every_path_that_saves_a_client_keeps_the_ledger_invariant(client, api_c
     check("seed_demo")
 
     kinds = list(MembershipEvent.objects.filter(client=member).order_by("id").values_list("kind", flat=True))
-    assert kinds == ["CORRECTION", "CORRECTION", "SALE", "HOLD", "HOLD_CANCELLED", "REFUND", "CORRECTION", "PAYMENT"]
-    assert len(steps) == 15
+    assert kinds == [
+        *("CORRECTION", "CORRECTION"),
+        *("SALE", "HOLD", "HOLD_CANCELLED", "REFUND", "CORRECTION"),  # the admin's desk pages
+        *("SALE", "HOLD", "HOLD_CANCELLED", "REFUND", "CORRECTION", "PAYMENT"),  # the services
+    ]
+    assert len(steps) == 21
 
 
 @pytest.mark.django_db

@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
+# A common larger phone (iPhone 12-15): the front desk's journeys run at this width too.
+PHONE_390 = {"width": 390, "height": 844}
 
 
 def chromium_path() -> str | None:

@@ -149,6 +149,8 @@ ADMIN_SITE_PAGES = [
     ("/admin/", "Run the club"),
     ("/admin/club/client/", "Select client to change"),
     ("/admin/club/client/add/", "Add client"),
+    ("/admin/club/client/new-member/", "New member"),
+    ("/admin/club/payment/cash-up/", "Cash-up for"),
     ("/admin/club/membership/", "Select membership to change"),
     ("/admin/club/payment/", "Select payment to change"),
     ("/admin/accounts/user/", "Select user to change"),
@@ -191,7 +193,13 @@ def test_an_admin_walks_every_page_at_desktop_and_phone_width(server, page, club
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (path, size)
     for size in ({"width": 1280, "height": 900}, PHONE):
         page.set_viewport_size(size)
-        for path, heading in [*ADMIN_SITE_PAGES, (f"/admin/club/client/{member.pk}/change/", "Change client")]:
+        member_pages = [
+            (f"/admin/club/client/{member.pk}/change/", "Change client"),
+            (f"/admin/club/client/{member.pk}/sell/", "Sell / renew: Olga Sidorova"),
+            (f"/admin/club/client/{member.pk}/hold/", "Hold: Olga Sidorova"),
+            (f"/admin/club/client/{member.pk}/correct/", "Correct paid-until: Olga Sidorova"),
+        ]
+        for path, heading in [*ADMIN_SITE_PAGES, *member_pages]:
             page.goto(server.url + path)
             expect(page.locator("h1, h2").first).to_contain_text(heading)
             assert page.evaluate(NOTHING_SIDEWAYS), (path, size)
