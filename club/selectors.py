@@ -1,11 +1,11 @@
 """Reads of memberships, clients and payments, scoped to what the acting user may see."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import User
@@ -110,6 +110,9 @@ class Takings:
     by_method: dict[str, dict]
     by_staff: list[dict]
     refunds: dict
+    # Per local day of the period, only the days with takings or refunds: [{date, count, total,
+    # by_method: {method: {count, total}}, refunds: {count, total}}]. The report's tables; not in the API.
+    by_day: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -133,24 +136,48 @@ def payment_takings(*, date_from: datetime.date, date_to: datetime.date) -> Taki
     method: they all came through the payment provider, so they count as PROVIDER.
     """
     start, end = _local_midnight(date_from), _local_midnight(date_to + datetime.timedelta(days=1))
+    local_day = TruncDate("paid_at", tzinfo=timezone.get_current_timezone())
     taken = Payment.objects.filter(
         status__in=[PaymentStatus.PAID, PaymentStatus.REFUNDED], paid_at__gte=start, paid_at__lt=end
     ).order_by()
     zero = Decimal("0.00")
-    by_method = {method: {"count": 0, "total": zero} for method in PaymentMethod.values}
+
+    def nothing() -> dict:
+        return {"count": 0, "total": zero}
+
+    by_method = {method: nothing() for method in PaymentMethod.values}
+    days: dict[datetime.date, dict] = {}
+
+    def day(on: datetime.date) -> dict:
+        return days.setdefault(
+            on,
+            {"date": on, **nothing(), "by_method": {m: nothing() for m in PaymentMethod.values}, "refunds": nothing()},
+        )
+
+    # One GROUP BY (day, method): the period's figures by method and each day's are sums of its rows.
     for row in (
-        taken.annotate(paid_by=Coalesce("method", Value(PaymentMethod.PROVIDER)))
-        .values("paid_by")
+        taken.annotate(day=local_day, paid_by=Coalesce("method", Value(PaymentMethod.PROVIDER)))
+        .values("day", "paid_by")
         .annotate(count=Count("id"), total=Sum("amount"))
     ):
-        by_method[row["paid_by"]] = {"count": row["count"], "total": row["total"]}
+        for entry in (by_method[row["paid_by"]], day(row["day"])["by_method"][row["paid_by"]], day(row["day"])):
+            entry["count"] += row["count"]
+            entry["total"] += row["total"]
     by_staff = [
         {"staff_id": row["staff_id"], "count": row["count"], "total": row["total"]}
         for row in taken.values("staff_id").annotate(count=Count("id"), total=Sum("amount")).order_by("staff_id")
     ]
-    refunds = Payment.objects.filter(
-        status=PaymentStatus.REFUNDED, refunded_at__gte=start, refunded_at__lt=end
-    ).aggregate(count=Count("id"), total=Coalesce(Sum("amount"), zero))
+    refunds = nothing()
+    for row in (
+        Payment.objects.filter(status=PaymentStatus.REFUNDED, refunded_at__gte=start, refunded_at__lt=end)
+        .annotate(day=TruncDate("refunded_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by()
+    ):
+        for entry in (refunds, day(row["day"])["refunds"]):
+            entry["count"] += row["count"]
+            entry["total"] += row["total"]
     return Takings(
         date_from=date_from,
         date_to=date_to,
@@ -159,4 +186,5 @@ def payment_takings(*, date_from: datetime.date, date_to: datetime.date) -> Taki
         by_method=by_method,
         by_staff=by_staff,
         refunds=refunds,
+        by_day=[days[on] for on in sorted(days)],
     )

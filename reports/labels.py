@@ -14,7 +14,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from club.models import AccessLevel, ClientStatus, PaymentStatus
+from club.models import AccessLevel, ClientStatus, PaymentMethod, PaymentStatus
 from training.models import Intensity, MuscleGroup, TrainingType
 
 UNSPECIFIED = "UNSPECIFIED"  # label of a NULL enum column (a training without a type, a tariff without a level)
@@ -35,7 +35,8 @@ SUMMARY_KEY_LABELS = {
     "by_role": _("New accounts by role"),
     "count": _("Payments"),
     "total": _("Total"),
-    "by_method": "",
+    "by_method": "",  # its methods name themselves: "Cash — Total, RUB"
+    "by_staff": _("By staff member"),
     "refunds": _("Refunds"),
 }
 # Summary keys whose values are amounts of money: their label names the club's currency.
@@ -50,6 +51,7 @@ VALUE_LABELS: dict[str, Any] = {
     **dict(Role.choices),
     **dict(ClientStatus.choices),
     **dict(PaymentStatus.choices),
+    **dict(PaymentMethod.choices),
 }
 
 

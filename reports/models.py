@@ -14,6 +14,11 @@ class ReportKind(models.TextChoices):
     CLIENT_PROGRESS = "client_progress", "Client progress"
     MEMBERSHIP_REVENUE = "membership_revenue", "Membership revenue"
     NEW_USERS = "new_users", "New users"
+    DAILY_TAKINGS = "daily_takings", "Daily takings"
+
+
+# Money is ADMIN's (SPEC "Roles"): only admins request and read these.
+MONEY_REPORT_KINDS = frozenset({ReportKind.MEMBERSHIP_REVENUE, ReportKind.DAILY_TAKINGS})
 
 
 class ReportFormat(models.TextChoices):

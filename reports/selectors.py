@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.permissions import is_staff_member
-from club.models import AccessLevel, Client, ClientStatus, Payment, PaymentStatus
+from club.models import AccessLevel, Client, ClientStatus, Payment, PaymentMethod, PaymentStatus
+from club.selectors import payment_takings
 from reports.labels import UNSPECIFIED, money_label, value_label
-from reports.models import Report, ReportKind
+from reports.models import MONEY_REPORT_KINDS, Report, ReportKind
+from reports.permissions import can_read_money_reports
 from training.models import MuscleGroup, Training, TrainingExercise, TrainingType
 from workouts.models import WorkoutSession
 
@@ -26,11 +28,21 @@ TOP_EXERCISES = 10
 MONEY = Decimal("0.01")
 
 
-def report_list(*, user: User) -> QuerySet[Report]:
+def report_lookup(*, user: User) -> QuerySet[Report]:
+    """The reports a user may name by id: staff all (a trainer is then refused a money report, 403,
+    by `can_view_report`); a client only what it asked for (anything else reads as unknown, 404)."""
     reports = Report.objects.select_related("requested_by", "client")
     if is_staff_member(user):
         return reports
-    return reports.filter(requested_by=user)  # a client sees only what it asked for
+    return reports.filter(requested_by=user)
+
+
+def report_list(*, user: User) -> QuerySet[Report]:
+    """The reports a user's lists show: a trainer's lists leave out the money reports it may not open."""
+    reports = report_lookup(user=user)
+    if not can_read_money_reports(user):
+        reports = reports.exclude(kind__in=MONEY_REPORT_KINDS)
+    return reports
 
 
 def report_get_for_user(*, user: User, report_id: int) -> Report:
@@ -342,6 +354,105 @@ def new_users_report_data(*, date_from: datetime.date, date_to: datetime.date) -
     )
 
 
+def _staff_names(staff_ids: Iterable[int | None]) -> dict[int | None, str]:
+    names = dict(User.objects.filter(pk__in=[pk for pk in staff_ids if pk is not None]).values_list("pk", "username"))
+    return {None: _("Payment provider"), **names}
+
+
+def daily_takings_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
+    """The cash-up of a period: `club.selectors.payment_takings`, the same figures as /api/payments/summary/.
+
+    The summary has the endpoint's keys (`count`, `total`, `by_method`, `by_staff`, `refunds`); the file
+    adds the days, the methods and the staff members by name. Days are the club's local days.
+    """
+    takings = payment_takings(date_from=date_from, date_to=date_to)
+    names = _staff_names(row["staff_id"] for row in takings.by_staff)
+    methods = PaymentMethod.values
+    money = money_label(_("Amount"))
+    day_rows = [
+        (
+            day["date"],
+            day["count"],
+            day["total"],
+            *(day["by_method"][method]["total"] for method in methods),
+            day["refunds"]["count"],
+            day["refunds"]["total"],
+        )
+        for day in takings.by_day
+    ]
+    totals_row = (
+        _("Total"),
+        takings.count,
+        takings.total,
+        *(takings.by_method[method]["total"] for method in methods),
+        takings.refunds["count"],
+        takings.refunds["total"],
+    )
+    method_labels = [value_label(method) for method in methods]
+    return ReportData(
+        title=_("Daily takings"),
+        date_from=date_from,
+        date_to=date_to,
+        summary=takings.as_dict(),
+        tables=[
+            Table(
+                _("Takings by day"),
+                [
+                    _("Day"),
+                    _("Payments"),
+                    money_label(_("Total")),
+                    *(money_label(label) for label in method_labels),
+                    _("Refunds"),
+                    money_label(_("Refunded")),
+                ],
+                [*day_rows, totals_row],
+                sheet=_("By day"),
+                total_row=True,
+            ),
+            Table(
+                _("Takings by method"),
+                [_("Method"), _("Payments"), money],
+                [
+                    *(
+                        (label, takings.by_method[m]["count"], takings.by_method[m]["total"])
+                        for m, label in zip(methods, method_labels, strict=True)
+                    ),
+                    (_("Total"), takings.count, takings.total),
+                ],
+                sheet=_("By method"),
+                total_row=True,
+            ),
+            Table(
+                _("Takings by staff member"),
+                [_("Taken by"), _("Payments"), money],
+                [
+                    *(
+                        (names.get(row["staff_id"], row["staff_id"]), row["count"], row["total"])
+                        for row in takings.by_staff
+                    ),
+                    (_("Total"), takings.count, takings.total),
+                ],
+                sheet=_("By staff member"),
+                total_row=True,
+            ),
+            Table(
+                _("Refunds"),
+                [_("Refunds"), money_label(_("Refunded"))],
+                [(takings.refunds["count"], takings.refunds["total"])],
+            ),
+        ],
+        charts=[
+            Chart(
+                _("Takings per day"),
+                [day["date"] for day in takings.by_day],
+                [float(day["total"]) for day in takings.by_day],
+                money_label(_("takings")),
+                line=True,
+            )
+        ],
+    )
+
+
 def report_data(*, report: Report) -> ReportData:
     date_from = datetime.date.fromisoformat(report.date_from)
     date_to = datetime.date.fromisoformat(report.date_to)
@@ -354,4 +465,6 @@ def report_data(*, report: Report) -> ReportData:
             return membership_revenue_report_data(date_from=date_from, date_to=date_to)
         case ReportKind.NEW_USERS:
             return new_users_report_data(date_from=date_from, date_to=date_to)
+        case ReportKind.DAILY_TAKINGS:
+            return daily_takings_report_data(date_from=date_from, date_to=date_to)
     raise ValueError(f"unknown report kind {report.kind!r}")

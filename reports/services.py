@@ -22,8 +22,8 @@ from accounts.permissions import is_staff_member
 from club.models import Client
 from core.exceptions import QuotaExceeded
 from core.services import model_full_clean
-from reports.models import Report, ReportKind, ReportStatus
-from reports.permissions import can_request_report
+from reports.models import MONEY_REPORT_KINDS, Report, ReportKind, ReportStatus
+from reports.permissions import MONEY_REPORTS_ARE_ADMINS, can_request_report
 from reports.renderers import RENDERERS
 from reports.selectors import ReportData, report_data
 
@@ -131,6 +131,8 @@ def report_request(
     instead of staying PENDING forever.
     """
     if requested_by is not None and not can_request_report(requested_by, kind, client):
+        if kind in MONEY_REPORT_KINDS:
+            raise PermissionDenied(MONEY_REPORTS_ARE_ADMINS)
         raise PermissionDenied("Club clients may request only the client_progress report about themselves.")
     _validate_client(kind=kind, client=client)
     _validate_period(date_from=date_from, date_to=date_to)

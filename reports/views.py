@@ -6,7 +6,7 @@ Thin views over reports.services (the one write path, which queues the Celery ta
 import os
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,6 +17,7 @@ from reports import selectors, services
 from reports.forms import ReportRequestForm
 from reports.labels import summary_lines
 from reports.models import Report, ReportStatus
+from reports.permissions import MONEY_REPORTS_ARE_ADMINS, can_view_report
 from reports.renderers import CONTENT_TYPES
 
 UNFINISHED = (ReportStatus.PENDING, ReportStatus.STARTED)
@@ -25,19 +26,28 @@ STOP_POLLING = 286
 
 
 def _report_or_404(request: HttpRequest, pk: int) -> Report:
-    return get_object_or_404(selectors.report_list(user=request.user), pk=pk)
+    report = get_object_or_404(selectors.report_lookup(user=request.user), pk=pk)
+    if not can_view_report(request.user, report):  # a trainer and a money report: the 403 page
+        raise PermissionDenied(MONEY_REPORTS_ARE_ADMINS)
+    return report
 
 
 @staff_page
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
-    form = ReportRequestForm(request.POST or None, clients=client_list(user=request.user))
+    form = ReportRequestForm(request.POST or None, clients=client_list(user=request.user), user=request.user)
     over_quota = None
-    if request.method == "POST" and form.is_valid():
+    refused = False
+    if request.method == "POST" and not form.is_valid():
+        refused = form.refused_kind
+    elif request.method == "POST":
         try:
             report = services.report_request(requested_by=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error("kind", str(error))
+            refused = True
         except services.ReportQuotaExceeded as error:
             # Said above the form, which keeps what was typed; 429 and Retry-After as the API answers.
             form.add_error(None, error.message)
@@ -49,6 +59,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{report.get_kind_display()} requested: it is being generated now.")
             return redirect("reports:report-detail", report.pk)
     page = paginate(request, selectors.report_list(user=request.user))
+    if refused:  # a money report asked for by a trainer: the form says why, the status says forbidden
+        return render(request, "reports/report_list.html", {"form": form, "page": page}, status=403)
     if over_quota is None:
         return render(request, "reports/report_list.html", {"form": form, "page": page})
     response = render(request, "reports/report_list.html", {"form": form, "page": page}, status=429)

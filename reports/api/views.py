@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from reports import selectors, services
 from reports.api.serializers import ReportRequestSerializer, ReportSerializer
 from reports.models import Report, ReportStatus
+from reports.permissions import MONEY_REPORTS_ARE_ADMINS, can_view_report
 from reports.renderers import CONTENT_TYPES
 
 
@@ -53,7 +54,15 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular builds the schema with no user
             return Report.objects.none()
-        return selectors.report_list(user=self.request.user)
+        if self.action == "list":
+            return selectors.report_list(user=self.request.user)
+        return selectors.report_lookup(user=self.request.user)
+
+    def get_object(self):
+        report = super().get_object()
+        if not can_view_report(self.request.user, report):  # a trainer and a money report: 403, not 404
+            self.permission_denied(self.request, message=MONEY_REPORTS_ARE_ADMINS)
+        return report
 
     @extend_schema(
         summary="Request a report; generated in the background",
