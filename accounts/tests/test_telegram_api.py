@@ -176,14 +176,16 @@ def test_mini_app_bad_init_data_is_refused(telegram_bot, linked_user, body, stat
 
 
 def test_a_signed_in_user_links_telegram_with_widget_data(telegram_bot, api_client_for, client_user):
-    response = api_client_for(client_user).post(reverse("telegram-link"), widget_fields(TELEGRAM_ID), format="json")
+    signed_at = now()
+    link_fields = widget_fields(TELEGRAM_ID, auth_date=signed_at)
+    response = api_client_for(client_user).post(reverse("telegram-link"), link_fields, format="json")
 
     assert response.status_code == 200
     assert response.json() == {"telegram_id": TELEGRAM_ID}
     client_user.refresh_from_db()
     assert client_user.telegram_id == TELEGRAM_ID
     # Another payload (the one sent to link is used up): a second apart, as Telegram would sign it.
-    assert post("telegram-login", widget_fields(TELEGRAM_ID, auth_date=now() - 1)).status_code == 200
+    assert post("telegram-login", widget_fields(TELEGRAM_ID, auth_date=signed_at - 1)).status_code == 200
 
 
 def test_linking_a_telegram_account_of_another_user_is_a_409(telegram_bot, api_client_for, linked_user):
