@@ -377,8 +377,9 @@ def test_linking_keeps_its_own_age_limit(telegram_bot, api_client_for, client_us
 
 
 def test_used_payloads_are_forgotten_once_they_expired(telegram_bot, linked_user):
-    post("telegram-login", widget_fields(TELEGRAM_ID))
-    post("telegram-login", widget_fields(TELEGRAM_ID, auth_date=now() - 1))
+    signed_at = now()
+    post("telegram-login", widget_fields(TELEGRAM_ID, auth_date=signed_at))
+    post("telegram-login", widget_fields(TELEGRAM_ID, auth_date=signed_at - 1))
     TelegramAuthUse.objects.filter(pk=TelegramAuthUse.objects.order_by("pk").first().pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
