@@ -338,9 +338,9 @@ def _promote_first(session: ClassSession, now: datetime.datetime) -> Booking | N
 def booking_cancel(*, booking: Booking, actor: User | None = None) -> Booking:
     """CANCELLED, or LATE_CANCELLED within BOOKING_CANCEL_CUTOFF_HOURS of the start; a freed spot goes to
     the first waitlisted member in the same transaction."""
-    now = timezone.now()
     # The session's lock first, as booking_create takes it: cancels and bookings of one session take turns.
     session = ClassSession.objects.select_for_update().get(pk=booking.session_id)
+    now = timezone.now()  # after the lock: promotions are stamped in the order they happened
     booking = Booking.objects.get(pk=booking.pk)
     if booking.status not in ACTIVE_BOOKING_STATUSES:
         raise ApplicationError(
