@@ -93,3 +93,22 @@ def trainer_trainings(*, user: User, date_from: datetime.date, date_to: datetime
         .filter(client__trainer=user, date__gte=date_from, date__lte=date_to)
         .order_by("date", "start_time", "id")
     )
+
+
+def class_activity_summary(*, date_from: datetime.date, date_to: datetime.date) -> dict:
+    """`club_activity`'s classes: sessions held (not cancelled) that started in the period, the bookings that
+    took a spot in them, and the share of those checked as attended among attended and no-shows (percent)."""
+    start, end = day_bounds(date_from, date_to)
+    held = ClassSession.objects.filter(status="SCHEDULED", starts_at__gte=start, starts_at__lt=end)
+    counts = Booking.objects.filter(session__in=held).aggregate(
+        bookings_total=Count("id", filter=Q(status__in=SPOT_STATUSES)),
+        attended=Count("id", filter=Q(status=BookingStatus.ATTENDED)),
+        no_shows_total=Count("id", filter=Q(status=BookingStatus.NO_SHOW)),
+    )
+    judged = counts["attended"] + counts["no_shows_total"]
+    return {
+        "classes_total": held.count(),
+        "bookings_total": counts["bookings_total"],
+        "attendance_rate": round(100 * counts["attended"] / judged, 1) if judged else None,
+        "no_shows_total": counts["no_shows_total"],
+    }
