@@ -101,7 +101,13 @@ def _book(session: ClassSession, members: list[Client], rng: random.Random) -> N
         for client in chosen[: session.capacity]:
             came = rng.random() < 0.8
             status = (BookingStatus.ATTENDED if came else BookingStatus.NO_SHOW) if ended else BookingStatus.BOOKED
-            Booking.objects.create(session=session, client=client, status=status)
+            Booking.objects.create(
+                session=session,
+                client=client,
+                status=status,
+                created_at=session.starts_at - datetime.timedelta(days=rng.randint(1, 5)),
+                attended_at=session.starts_at - datetime.timedelta(minutes=10) if status == "ATTENDED" else None,
+            )
         return
     for client in chosen:
         try:

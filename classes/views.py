@@ -68,11 +68,14 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_or_404(request, pk)
     query = request.GET.get("q", "").strip()
     candidates = client_search(user=request.user, search=query)[:10] if query else []
+    roster = selectors.session_roster(session=session)
+    places = {b.client_id: b for b in [*roster["spots"], *roster["waitlist"]]}
     context = {
         "session": session,
-        "roster": selectors.session_roster(session=session),
+        "roster": roster,
+        # Members found who already hold a place are shown with it instead of a "Book" button.
+        "candidates": [(client, places.get(client.pk)) for client in candidates],
         "query": query,
-        "candidates": candidates,
         "spots_left": max(0, session.capacity - session.booked),
         "open": session.status == SessionStatus.SCHEDULED and session.starts_at > timezone.now(),
         "can_mark": session.status == SessionStatus.SCHEDULED

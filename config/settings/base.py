@@ -320,6 +320,9 @@ SPECTACULAR_SETTINGS = {
         "MembershipEventKindEnum": "club.models.MembershipEventKind",
         "ReportKindEnum": "reports.models.ReportKind",
         "PlanStatusEnum": "training.models.PlanStatus",
+        "AccessLevelEnum": "club.models.AccessLevel",
+        "SessionStatusEnum": "classes.models.SessionStatus",
+        "BookingStatusEnum": "classes.models.BookingStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
