@@ -32,6 +32,10 @@ class TimetableRuleAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         services.timetable_rule_delete(rule=obj)
 
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            services.timetable_rule_delete(rule=rule)
+
     @admin.action(description="Create the sessions of the selected rules now")
     def generate_now(self, request, queryset):
         result = services.timetable_generate(rules=list(queryset.select_related("class_type", "trainer")))
@@ -57,7 +61,12 @@ class ClassSessionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        session = self.instance
+        # The instance gets the form's values only after clean(): ask about a copy carrying them.
+        session = ClassSession(
+            pk=self.instance.pk,
+            status=self.instance.status,
+            **{name: cleaned.get(name) for name in ("class_type", "trainer", "starts_at", "ends_at", "room")},
+        )
         if not self.errors and session.status == SessionStatus.SCHEDULED:
             # A friendly form error first; the database's exclusion constraint still has the last word.
             for field in ("trainer", "room"):

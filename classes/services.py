@@ -24,6 +24,7 @@ from classes.models import (
     session_bounds,
 )
 from club.models import Client, ClientStatus
+from core.db import delete_checked
 from core.exceptions import ApplicationError
 from core.services import model_full_clean, model_update
 
@@ -64,6 +65,12 @@ def class_type_create(**fields: Any) -> ClassType:
 @transaction.atomic
 def class_type_update(*, class_type: ClassType, data: dict[str, Any]) -> ClassType:
     return model_update(instance=class_type, data=data)
+
+
+@transaction.atomic
+def class_type_delete(*, class_type: ClassType) -> None:
+    """409 (ProtectedError) while sessions or rules use it: they keep the class's history."""
+    delete_checked(class_type)
 
 
 # ---------------------------------------------------------------------------
@@ -220,7 +227,7 @@ def timetable_rule_update(*, rule: TimetableRule, data: dict[str, Any]) -> Timet
 @transaction.atomic
 def timetable_rule_delete(*, rule: TimetableRule) -> None:
     _future_unbooked_sessions(rule).delete()
-    rule.delete()  # sessions with bookings keep their history (rule_id becomes NULL)
+    rule.delete()  # the other sessions keep their history (rule_id becomes NULL in the database)
 
 
 def timetable_generate(

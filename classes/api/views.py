@@ -109,6 +109,9 @@ class ClassTypeViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         serializer.instance = services.class_type_update(class_type=serializer.instance, data=serializer.validated_data)
 
+    def perform_destroy(self, instance):
+        services.class_type_delete(class_type=instance)
+
 
 @extend_schema_view(
     list=extend_schema(
