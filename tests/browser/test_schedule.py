@@ -24,9 +24,12 @@ SIZES = pytest.mark.parametrize("size", [WIDE, PHONE_390], ids=["1280px", "390px
 NOTHING_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
-def tomorrow_at(hour: int) -> datetime.datetime:
-    day = timezone.localdate() + datetime.timedelta(days=1)
+def at(day: datetime.date, hour: int) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def tomorrow_at(hour: int) -> datetime.datetime:
+    return at(timezone.localdate() + datetime.timedelta(days=1), hour)
 
 
 def member(first_name: str):
@@ -39,10 +42,11 @@ def test_a_trainer_reads_the_week_and_walks_to_the_next(server, page: Page, size
     coach = TrainerFactory(username="coach")
     today = timezone.localdate()
     yoga = ClassTypeFactory(name="Morning yoga", capacity=12)
-    services.session_create(class_type=yoga, trainer=coach, starts_at=tomorrow_at(7), room="Studio 1")
-    services.session_create(
-        class_type=ClassTypeFactory(name="Spinning"), trainer=coach, starts_at=tomorrow_at(9) + datetime.timedelta(7)
-    )
+    # A day of this week that is not today (the week ends on Sunday), and the Tuesday of next week.
+    other_day = today + datetime.timedelta(days=1 if today.weekday() < 6 else -1)
+    next_tuesday = today + datetime.timedelta(days=8 - today.weekday())
+    services.session_create(class_type=yoga, trainer=coach, starts_at=at(other_day, 7), room="Studio 1")
+    services.session_create(class_type=ClassTypeFactory(name="Spinning"), trainer=coach, starts_at=at(next_tuesday, 9))
     TrainingFactory(client=ClientFactory(trainer=coach), title="Leg day", date=today, start_time=datetime.time(16))
 
     sign_in(page, server.url, "coach", PASSWORD)
