@@ -38,6 +38,10 @@ SUMMARY_KEY_LABELS = {
     "by_method": "",  # its methods name themselves: "Cash — Total, RUB"
     "by_staff": _("By staff member"),
     "refunds": _("Refunds"),
+    "classes_total": _("Classes held"),
+    "bookings_total": _("Class bookings"),
+    "attendance_rate": _("Attendance rate, %"),
+    "no_shows_total": _("No-shows"),
 }
 # Summary keys whose values are amounts of money: their label names the club's currency.
 MONEY_KEYS = frozenset({"revenue", "revenue_total", "total"})
@@ -84,7 +88,8 @@ def summary_lines(summary: dict[str, Any], parents: tuple[str, ...] = ()) -> lis
         elif isinstance(value, list):
             continue  # lists (e.g. takings per staff member) are tables of their own, not single figures
         else:
-            lines.append((" — ".join(part for part in path if part), value))
+            # None: nothing to compute it from (an attendance rate without classes) — shown as a dash.
+            lines.append((" — ".join(part for part in path if part), "—" if value is None else value))
     return lines
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.permissions import is_staff_member
+from classes.selectors import class_activity_summary
 from club.models import AccessLevel, Client, ClientStatus, Payment, PaymentMethod, PaymentStatus
 from club.selectors import payment_takings
 from reports.labels import UNSPECIFIED, money_label, value_label
@@ -166,6 +167,8 @@ def club_activity_report_data(*, date_from: datetime.date, date_to: datetime.dat
         "by_type": dict.fromkeys(TrainingType.values, 0) | {t: n for t, n, _ in by_type},
         "active_clients": totals["active_clients"],
         "workout_reps_total": sessions.aggregate(total=Coalesce(Sum("total_reps"), 0))["total"],
+        # classes_total, bookings_total, attendance_rate (percent), no_shows_total
+        **class_activity_summary(date_from=date_from, date_to=date_to),
     }
     return ReportData(
         title=_("Club activity"),

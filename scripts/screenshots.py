@@ -6,6 +6,7 @@ Runs the app on a throwaway SQLite database filled by `seed_demo`, served by dap
 and signs in with the demo logins, so the pictures show a believable club.
 """
 
+import datetime
 import json
 import os
 import re
@@ -167,6 +168,19 @@ def shoot_dashboards(page: Page, base: str, pages: dict[str, str]) -> None:
     print("  client-new-errors-desktop.png")
     shoot_reports(page, base)
     shoot_live(page, base)
+    shoot_schedule(page, base)
+
+
+def shoot_schedule(page: Page, base: str) -> None:
+    """The trainer's week (this and next), and a full class's page with its waitlist and a member search."""
+    shoot(page, f"{base}/dashboard/schedule/", "schedule")
+    next_week = datetime.date.today() + datetime.timedelta(days=7)
+    shoot(page, f"{base}/dashboard/schedule/?week={next_week:%Y-%m-%d}", "schedule-next-week")
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{base}/dashboard/schedule/?week={next_week:%Y-%m-%d}")
+    full = page.locator("a.slot-full").first
+    href = full.get_attribute("href") if full.count() else page.locator("a.slot-class").first.get_attribute("href")
+    shoot(page, f"{base}{href}?q=an", "session-detail")
 
 
 def save(page: Page, name: str) -> None:
@@ -273,6 +287,10 @@ def shoot_admin(page: Page, base: str, client_id: str) -> None:
         "admin-report-change": first_change("/admin/reports/report/?kind__exact=client_progress"),
         "admin-workouts": "/admin/workouts/workoutsession/",
         "admin-workout-change": first_change("/admin/workouts/workoutsession/"),
+        "admin-class-sessions": "/admin/classes/classsession/",
+        "admin-class-session-change": first_change("/admin/classes/classsession/?status__exact=SCHEDULED"),
+        "admin-timetable": "/admin/classes/timetablerule/",
+        "admin-class-types": "/admin/classes/classtype/",
     }
     shoot_desk(page, base, client_id)
     for name, path in pages.items():

@@ -47,7 +47,7 @@ class ClientChoiceField(forms.ModelChoiceField):
 class TrainingForm(forms.ModelForm):
     class Meta:
         model = Training
-        fields = ["client", "title", "training_type", "intensity", "duration_min", "date", "description"]
+        fields = ["client", "title", "training_type", "intensity", "duration_min", "date", "start_time", "description"]
         field_classes = {"client": ClientChoiceField}
         labels = {"duration_min": "Duration (minutes)", "training_type": "Type"}
         widgets = {"date": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}

@@ -79,6 +79,8 @@ class Training(models.Model):
     intensity = models.CharField(max_length=6, choices=Intensity.choices, null=True, blank=True)
     duration_min = models.IntegerField(default=45, db_default=45, help_text="Minutes, 1 to 1440.")
     date = models.DateField(null=True, blank=True)
+    # When on `date` it starts (club local time), so the trainer's week shows it beside the classes.
+    start_time = models.TimeField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     exercises = models.ManyToManyField("Exercise", through="TrainingExercise", related_name="trainings")
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "training",
     "workouts",
     "reports",
+    "classes",
 ]
 
 MIDDLEWARE = [
@@ -327,6 +328,9 @@ SPECTACULAR_SETTINGS = {
         "MembershipEventKindEnum": "club.models.MembershipEventKind",
         "ReportKindEnum": "reports.models.ReportKind",
         "PlanStatusEnum": "training.models.PlanStatus",
+        "AccessLevelEnum": "club.models.AccessLevel",
+        "SessionStatusEnum": "classes.models.SessionStatus",
+        "BookingStatusEnum": "classes.models.BookingStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -394,6 +398,23 @@ CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
 CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
 # Days of holds a member may take within 365 days.
 MEMBERSHIP_HOLD_MAX_DAYS = env.int("MEMBERSHIP_HOLD_MAX_DAYS", default=30)
+
+# ---------------------------------------------------------------------------
+# Classes: timetable, bookings, waitlists (docs/classes.md)
+# ---------------------------------------------------------------------------
+# A booking cancelled this close to the start is LATE_CANCELLED (and still frees the spot).
+BOOKING_CANCEL_CUTOFF_HOURS = env.int("BOOKING_CANCEL_CUTOFF_HOURS", default=2)
+# How far ahead the timetable's weekly rules are turned into sessions.
+TIMETABLE_WEEKS_AHEAD = env.int("TIMETABLE_WEEKS_AHEAD", default=4)
+CELERY_BEAT_SCHEDULE["generate-timetable"] = {
+    "task": "classes.tasks.generate_timetable",
+    "schedule": crontab(hour=1, minute=10),
+}
+# Bookings still BOOKED once their session ended become NO_SHOW.
+CELERY_BEAT_SCHEDULE["mark-class-no-shows"] = {
+    "task": "classes.tasks.mark_no_shows",
+    "schedule": crontab(minute="*/15"),
+}
 
 # ---------------------------------------------------------------------------
 # Workouts (real-time rep counting, docs/realtime.md)

@@ -5,6 +5,8 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from classes.models import Booking, BookingStatus
+from classes.tests.factories import ClassSessionFactory
 from club.models import AccessLevel, ClientStatus, PaymentStatus
 from club.tests.factories import ClientFactory, MembershipFactory, PaymentFactory
 from config.celery import app as celery_app
@@ -74,6 +76,15 @@ def march_data(client_user, other_client_user):
     PaymentFactory(client=carl, status=paid, paid_at=at("2026-03-15T09:00:00"))
     PaymentFactory(client=carl, status=paid, paid_at=at("2026-02-27T09:00:00"))
 
+    # Classes: one held in March (anna attended, boris did not come), one cancelled, one in April.
+    held = ClassSessionFactory(starts_at=at("2026-03-10T18:00:00"), ends_at=at("2026-03-10T19:00:00"))
+    Booking.objects.create(session=held, client=anna, status=BookingStatus.ATTENDED)
+    Booking.objects.create(session=held, client=boris, status=BookingStatus.NO_SHOW)
+    Booking.objects.create(session=held, client=carl, status=BookingStatus.CANCELLED)
+    ClassSessionFactory(starts_at=at("2026-03-11T18:00:00"), ends_at=at("2026-03-11T19:00:00"), status="CANCELLED")
+    april = ClassSessionFactory(starts_at=at("2026-04-01T00:00:00"), ends_at=at("2026-04-01T01:00:00"))
+    Booking.objects.create(session=april, client=anna, status=BookingStatus.ATTENDED)
+
     UserFactory(role=Role.USER, created_at=at("2026-03-03T09:00:00"))
     UserFactory(role=Role.TRAINER, created_at=at("2026-03-31T23:59:00"))
     UserFactory(role=Role.USER, created_at=at("2026-04-01T00:00:00"))
@@ -86,6 +97,10 @@ def march_data(client_user, other_client_user):
             "by_type": {"CARDIO": 1, "STRENGTH": 1, "YOGA": 1, "HIIT": 0, "STRETCHING": 0},
             "active_clients": 2,
             "workout_reps_total": 65,
+            "classes_total": 1,
+            "bookings_total": 2,
+            "attendance_rate": 50.0,
+            "no_shows_total": 1,
         },
         "client_progress": {
             "trainings_total": 2,

@@ -63,6 +63,7 @@ class TrainingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "intensity",
             "duration_min",
             "date",
+            "start_time",
             "description",
             "created_at",
             "exercises",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import Role, User
+from classes.demo import seed_timetable
 from club.models import (
     DEFAULT_MEMBERSHIP_ID,
     DESK_PAYMENT_METHODS,
@@ -140,7 +141,11 @@ class Command(BaseCommand):
                 range(existing + 1, existing + missing + 1), rng, trainers, memberships, exercises, trainings_per_client
             )
             self.refresh_planner_statistics()
+        # The timetable: ~30 classes a week over 4 weeks, with bookings and waitlists (classes/demo.py).
+        classes = seed_timetable(trainers=trainers, rng=rng)
         self.stdout.write(self.style.SUCCESS(f"Demo club ready: {Client.objects.count()} members ({missing} new)."))
+        if classes:
+            self.stdout.write(f"  {classes} class sessions on the timetable, booked by the members.")
         self.stdout.write(
             f"\n  Open {url}/admin/ (staff) or {url}/dashboard/ (trainers)\n"
             f"  admin:   {ADMIN_LOGIN[0]} / {ADMIN_LOGIN[1]}\n"
