@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -20,6 +19,7 @@ from classes.api.serializers import (
 from classes.models import Booking, ClassSession
 from classes.permissions import can_cancel_booking, can_manage_classes, can_view_booking
 from club.api.permissions import read_or_write_if
+from core.parsers import JSONParser
 
 CLASS_TYPE_EXAMPLE = {
     "id": 3,
