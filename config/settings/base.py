@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "training",
     "workouts",
     "reports",
+    "attendance",
 ]
 
 MIDDLEWARE = [
@@ -386,6 +387,16 @@ CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
 CLUB_CURRENCY = env("CLUB_CURRENCY", default="RUB")
 # Days of holds a member may take within 365 days.
 MEMBERSHIP_HOLD_MAX_DAYS = env.int("MEMBERSHIP_HOLD_MAX_DAYS", default=30)
+
+# ---------------------------------------------------------------------------
+# Attendance: member cards and check-in (docs/check-in.md)
+# ---------------------------------------------------------------------------
+# A second admission of the same member within this many minutes returns the first visit (repeat: true).
+CHECKIN_REPEAT_MINUTES = env.int("CHECKIN_REPEAT_MINUTES", default=60)
+# A paying member with no admitted visit in this many days is "at risk" (?at_risk=true, the dashboard list).
+AT_RISK_DAYS = env.int("AT_RISK_DAYS", default=14)
+# Seconds a member card's QR payload stays valid (the SPEC allows at most 5 minutes).
+MEMBER_CARD_MAX_AGE = min(env.int("MEMBER_CARD_MAX_AGE", default=300), 300)
 
 # ---------------------------------------------------------------------------
 # Workouts (real-time rep counting, docs/realtime.md)
