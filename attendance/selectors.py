@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.permissions import is_staff_member
 from attendance.models import Visit, VisitResult
 from club.models import Client, ClientStatus
+from club.selectors import client_list
 from core.selectors import Series
 
 VISITS_ON_CLIENT_PAGE = 10
@@ -102,3 +103,27 @@ def with_attendance_risk(clients: QuerySet[Client], *, today: datetime.date | No
         .select_related("trainer")
         .order_by(F("last_visit_at").desc(nulls_last=True), "last_name", "id")
     )
+
+
+def client_attendance(*, user: User, client: Client, today: datetime.date) -> dict:
+    """What the client page shows of its visits: the last ones and a chart per week."""
+    chart = client_visits_per_week(user=user, client=client, today=today)
+    return {
+        "visits": client_visits(user=user, client=client)[:VISITS_ON_CLIENT_PAGE],
+        "visit_chart": chart.as_chart_data(),
+        "visit_chart_has_data": any(chart.values),
+    }
+
+
+def attendance_today(*, user: User, today: datetime.date, at_risk_shown: int = 8) -> dict:
+    """The dashboard's attendance: members checked in today, admissions by hour, members at risk."""
+    at_risk = with_attendance_risk(client_list(user=user, today=today), today=today)
+    by_hour = visits_by_hour(user=user, day=today)
+    return {
+        "checked_in_today": checked_in_count(user=user, day=today),
+        "visits_by_hour": by_hour.as_chart_data(),
+        "visits_by_hour_has_data": any(by_hour.values),
+        "at_risk": at_risk[:at_risk_shown],
+        "at_risk_count": at_risk.count(),
+        "at_risk_days": settings.AT_RISK_DAYS,
+    }

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.permissions import is_staff_member
+from attendance.models import Visit, VisitResult
 from club.models import AccessLevel, Client, ClientStatus, Payment, PaymentStatus
 from reports.labels import UNSPECIFIED, money_label, value_label
 from reports.models import Report, ReportKind
@@ -126,6 +127,13 @@ def _training_totals(trainings: QuerySet[Training]) -> dict[str, int]:
     )
 
 
+def _visit_totals(date_from: datetime.date, date_to: datetime.date) -> dict[str, int]:
+    start, end = _day_bounds(date_from, date_to)
+    return Visit.objects.filter(result=VisitResult.ADMITTED, checked_in_at__gte=start, checked_in_at__lt=end).aggregate(
+        visits_total=Count("id"), unique_visitors=Count("client", distinct=True)
+    )
+
+
 def club_activity_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
     trainings = Training.objects.filter(date__range=(date_from, date_to))
     totals = _training_totals(trainings)
@@ -154,6 +162,8 @@ def club_activity_report_data(*, date_from: datetime.date, date_to: datetime.dat
         "by_type": dict.fromkeys(TrainingType.values, 0) | {t: n for t, n, _ in by_type},
         "active_clients": totals["active_clients"],
         "workout_reps_total": sessions.aggregate(total=Coalesce(Sum("total_reps"), 0))["total"],
+        # Admissions at the door in the period (denials are attempts, not visits) and the members behind them.
+        **_visit_totals(date_from, date_to),
     }
     return ReportData(
         title=_("Club activity"),
