@@ -17,6 +17,7 @@ from core.selectors import Series
 VISITS_ON_CLIENT_PAGE = 10
 VISIT_WEEKS = 12
 TODAY_LIST_LENGTH = 30
+BY_HOUR_DAYS = 7  # the dashboard's "check-ins by hour" chart
 
 
 def local_midnight(day: datetime.date) -> datetime.datetime:
@@ -44,12 +45,20 @@ def checked_in_count(*, user: User, day: datetime.date) -> int:
     return visits_on(user=user, day=day).filter(result=VisitResult.ADMITTED).values("client").distinct().count()
 
 
-def visits_by_hour(*, user: User, day: datetime.date) -> Series:
-    """Admissions per hour of the day, 06:00–23:00 always shown (the dashboard's chart)."""
+def visits_by_hour(*, user: User, today: datetime.date, days: int = 7) -> Series:
+    """Admissions per hour of the day over the last `days` days (today included): when the club is full.
+
+    06:00–22:00 are always shown, earlier or later hours when someone came then.
+    """
     tz = timezone.get_current_timezone()
+    start = local_midnight(today - datetime.timedelta(days=days - 1))
     counts = dict(
-        visits_on(user=user, day=day)
-        .filter(result=VisitResult.ADMITTED)
+        visit_list(user=user)
+        .filter(
+            result=VisitResult.ADMITTED,
+            checked_in_at__gte=start,
+            checked_in_at__lt=local_midnight(today + datetime.timedelta(days=1)),
+        )
         .annotate(hour=ExtractHour("checked_in_at", tzinfo=tz))
         .order_by()
         .values_list("hour")
@@ -118,7 +127,7 @@ def client_attendance(*, user: User, client: Client, today: datetime.date) -> di
 def attendance_today(*, user: User, today: datetime.date, at_risk_shown: int = 8) -> dict:
     """The dashboard's attendance: members checked in today, admissions by hour, members at risk."""
     at_risk = with_attendance_risk(client_list(user=user, today=today), today=today)
-    by_hour = visits_by_hour(user=user, day=today)
+    by_hour = visits_by_hour(user=user, today=today, days=BY_HOUR_DAYS)
     return {
         "checked_in_today": checked_in_count(user=user, day=today),
         "visits_by_hour": by_hour.as_chart_data(),
@@ -126,4 +135,5 @@ def attendance_today(*, user: User, today: datetime.date, at_risk_shown: int = 8
         "at_risk": at_risk[:at_risk_shown],
         "at_risk_count": at_risk.count(),
         "at_risk_days": settings.AT_RISK_DAYS,
+        "by_hour_days": BY_HOUR_DAYS,
     }

@@ -68,12 +68,13 @@ def _denial_reason(client: Client) -> str | None:
 def _locked_client(client_id: int, *, today: datetime.date, field: str) -> Client:
     # FOR UPDATE on the client's row: two check-ins of the same member (two desks, a double scan) run one after
     # the other, so the second sees the first's visit and answers a repeat instead of admitting twice.
-    client = (
+    found = list(
         Client.objects.with_effective_status(today=today)
         .select_for_update(of=("self",))
         .filter(pk=client_id, user__deleted_at__isnull=True)
-        .first()
+        .order_by()[:1]  # no sort for a primary-key lookup
     )
+    client = found[0] if found else None
     if client is None:
         raise ValidationError({field: ValidationError("No club member has this id.", code="unknown_client")})
     return client

@@ -103,7 +103,7 @@ def my_card(request: HttpRequest) -> HttpResponse:
     payload = cards.phone_card_payload(client.pk)
     context = {
         "client": client,
-        "qr": qr_svg(payload),
+        "qr": qr_svg(payload, scalable=True),
         "expires_at": timezone.now() + datetime.timedelta(seconds=settings.MEMBER_CARD_MAX_AGE),
         "refresh_seconds": max(30, settings.MEMBER_CARD_MAX_AGE - 60),
         "visits": selectors.visit_list(user=request.user)[:MEMBER_VISITS_SHOWN],
@@ -123,5 +123,9 @@ def printed_card(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Issued a new card for {client}: earlier printed cards no longer work.")
         return redirect("attendance:printed-card", client.pk)
     card = services.member_card_current(client=client, staff=request.user)
-    context = {"client": client, "card": card, "qr": qr_svg(cards.printed_card_payload(client.pk, card.code))}
+    context = {
+        "client": client,
+        "card": card,
+        "qr": qr_svg(cards.printed_card_payload(client.pk, card.code), scalable=True),
+    }
     return render(request, "attendance/printed_card.html", context)

@@ -36,8 +36,11 @@ def member_card(user) -> dict:
     }
 
 
-def qr_svg(payload: str, *, scale: int = 8) -> str:
-    return segno.make_qr(payload, error="m").svg_inline(scale=scale, dark="#111", light="#fff", border=4)
+def qr_svg(payload: str, *, scale: int = 8, scalable: bool = False) -> str:
+    """The QR code as SVG markup; `scalable`: a viewBox and no fixed size, for pages that size it with CSS."""
+    return segno.make_qr(payload, error="m").svg_inline(
+        scale=scale, dark="#111", light="#fff", border=4, omitsize=scalable
+    )
 
 
 @extend_schema(tags=["attendance"])
