@@ -117,7 +117,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="check-ins per second (open loop)")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load")
     parser.add_argument("--pid", type=int, action="append", help="server process id: prints its CPU ms per request")
-    parser.add_argument("--seed", type=int, default=14)
+    # A fresh draw each run by default: the same seed twice within CHECKIN_REPEAT_MINUTES would measure repeats only.
+    parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
 
     setup_django()
