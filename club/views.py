@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from attendance import selectors as attendance_selectors
 from club import selectors, services
 from club.forms import ClientFilterForm, ClientForm, ClientSignUpForm
 from club.models import Client
@@ -64,6 +65,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "charts": {name: series.as_chart_data() for name, series in charts.items()},
         "has_chart": {name: bool(series.values) and any(series.values) for name, series in charts.items()},
     }
+    context |= attendance_selectors.client_attendance(user=user, client=client, today=today)
     return render(request, "club/client_detail.html", context)
 
 

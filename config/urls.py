@@ -9,6 +9,7 @@ urlpatterns = [
     path("dashboard/", include("training.urls")),
     path("dashboard/", include("reports.urls")),
     path("dashboard/", include("classes.urls")),
+    path("dashboard/", include("attendance.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("workouts.urls")),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/", include("workouts.api.urls")),
     path("api/", include("reports.api.urls")),
     path("api/", include("classes.api.urls")),
+    path("api/", include("attendance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

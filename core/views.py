@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from attendance.selectors import attendance_today
 from core import selectors
 from core.dashboard import staff_page
 from core.health import component_states
@@ -44,6 +45,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "today": today,
             "glance": selectors.today_at_a_glance(user=request.user, today=today),
             "expiry_window_days": selectors.EXPIRY_WINDOW_DAYS,
+            "attendance": attendance_today(user=request.user, today=today),
         },
     )
 

@@ -25,6 +25,8 @@ SUMMARY_KEY_LABELS = {
     "by_type": _("Trainings by type"),
     "active_clients": _("Active clients"),
     "workout_reps_total": _("Workout reps"),
+    "visits_total": _("Visits"),
+    "unique_visitors": _("Unique visitors"),
     "volume_by_muscle_group": _("Volume, kg"),
     "by_access_level": "",  # its levels name themselves: "Standard — Revenue"
     "clients": _("Active clients"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.permissions import is_staff_member
+from attendance.models import Visit, VisitResult
 from classes.selectors import class_activity_summary
 from club.models import AccessLevel, Client, ClientStatus, Payment, PaymentMethod, PaymentStatus
 from club.selectors import payment_takings
@@ -139,6 +140,13 @@ def _training_totals(trainings: QuerySet[Training]) -> dict[str, int]:
     )
 
 
+def _visit_totals(date_from: datetime.date, date_to: datetime.date) -> dict[str, int]:
+    start, end = _day_bounds(date_from, date_to)
+    return Visit.objects.filter(result=VisitResult.ADMITTED, checked_in_at__gte=start, checked_in_at__lt=end).aggregate(
+        visits_total=Count("id"), unique_visitors=Count("client", distinct=True)
+    )
+
+
 def club_activity_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
     trainings = Training.objects.filter(date__range=(date_from, date_to))
     totals = _training_totals(trainings)
@@ -169,6 +177,8 @@ def club_activity_report_data(*, date_from: datetime.date, date_to: datetime.dat
         "workout_reps_total": sessions.aggregate(total=Coalesce(Sum("total_reps"), 0))["total"],
         # classes_total, bookings_total, attendance_rate (percent), no_shows_total
         **class_activity_summary(date_from=date_from, date_to=date_to),
+        # Admissions at the door in the period (denials are attempts, not visits) and the members behind them.
+        **_visit_totals(date_from, date_to),
     }
     return ReportData(
         title=_("Club activity"),

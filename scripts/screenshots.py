@@ -145,6 +145,7 @@ def main(argv: list[str]) -> int:
                     member = browser.new_context().new_page()
                     sign_in_member(member, base)
                     shoot(member, f"{base}/dashboard/", "forbidden")
+                    shoot(member, f"{base}/dashboard/card/", "member-card")
                 browser.close()
         finally:
             server.terminate()
@@ -168,6 +169,7 @@ def shoot_dashboards(page: Page, base: str, pages: dict[str, str]) -> None:
     print("  client-new-errors-desktop.png")
     shoot_reports(page, base)
     shoot_live(page, base)
+    shoot_check_in(page, base)
     shoot_schedule(page, base)
 
 
@@ -250,6 +252,52 @@ def shoot_live(page: Page, base: str) -> None:
     save(page, "live-phone")
 
 
+TABLET = {"width": 768, "height": 1024}
+
+
+def shoot_check_in(page: Page, base: str) -> None:
+    """The desk after a real scan: a member's card typed like a USB scanner does (keystrokes, then Enter)."""
+    desk = f"{base}/dashboard/check-in/"
+    verdicts = {}
+    for number in range(1, 30):
+        username = f"client{number:05d}"
+        token = access_token(base, username, "client-demo-pass")
+        request = urllib.request.Request(f"{base}/api/me/card/", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            payload = json.load(response)["qr_payload"]
+        page.set_viewport_size(DESKTOP)
+        page.goto(desk)
+        page.keyboard.type(payload, delay=1)
+        page.keyboard.press("Enter")
+        state = page.locator(".desk-state[data-result]")
+        expect(state).to_be_visible()
+        verdict = state.get_attribute("data-result")
+        if verdict in verdicts:
+            continue
+        verdicts[verdict] = number
+        if verdict == "ADMITTED":
+            page.wait_for_load_state("networkidle")
+            save(page, "check-in-desktop")
+            page.set_viewport_size(TABLET)
+            save(page, "check-in-tablet")
+            page.set_viewport_size(PHONE)
+            save(page, "check-in-phone")
+        elif verdict == "DENIED":
+            page.set_viewport_size(DESKTOP)
+            save(page, "check-in-denied-desktop")
+        if {"ADMITTED", "DENIED"} <= set(verdicts):
+            break
+    # A name typed at the desk: the htmx search lists the members to pick from.
+    page.set_viewport_size(DESKTOP)
+    page.goto(desk)
+    page.keyboard.type("ova")
+    expect(page.locator(".desk-matches")).to_be_visible()
+    save(page, "check-in-search-desktop")
+    page.goto(f"{base}/dashboard/clients/")
+    client = page.locator("#results a[href*='/dashboard/clients/']").first.get_attribute("href")
+    shoot(page, f"{base}{client}card/", "printed-card")
+
+
 def shoot_admin(page: Page, base: str, client_id: str) -> None:
     """The staff admin at desktop and phone width: every list and change form, our links and actions."""
     page.set_viewport_size(DESKTOP)
@@ -291,6 +339,7 @@ def shoot_admin(page: Page, base: str, client_id: str) -> None:
         "admin-class-session-change": first_change("/admin/classes/classsession/?status__exact=SCHEDULED"),
         "admin-timetable": "/admin/classes/timetablerule/",
         "admin-class-types": "/admin/classes/classtype/",
+        "admin-visits": "/admin/attendance/visit/",
     }
     shoot_desk(page, base, client_id)
     for name, path in pages.items():

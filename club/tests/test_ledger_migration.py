@@ -10,8 +10,17 @@ BEFORE = [("club", "0004_front_desk")]
 AFTER = [("club", "0006_ledger_triggers")]
 
 
+@pytest.fixture
+def latest_schema_after():
+    """Going back to 0004 also unapplies every later migration that depends on club (attendance's, ...):
+    put the whole latest schema back, so the transactional tests after this one find their tables."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_existing_clients_get_an_opening_event_and_a_searchable_phone(request):
+def test_existing_clients_get_an_opening_event_and_a_searchable_phone(latest_schema_after):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps
@@ -37,8 +46,6 @@ def test_existing_clients_get_an_opening_event_and_a_searchable_phone(request):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(AFTER)
-    # Later tests (and apps whose migrations follow club's later ones) need every table back.
-    request.addfinalizer(lambda: MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes()))
 
     apps = executor.loader.project_state(AFTER).apps
     Client, Event = apps.get_model("club", "Client"), apps.get_model("club", "MembershipEvent")

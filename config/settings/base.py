@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "workouts",
     "reports",
     "classes",
+    "attendance",
 ]
 
 MIDDLEWARE = [
@@ -415,6 +416,14 @@ CELERY_BEAT_SCHEDULE["mark-class-no-shows"] = {
     "task": "classes.tasks.mark_no_shows",
     "schedule": crontab(minute="*/15"),
 }
+# Attendance: member cards and check-in (docs/check-in.md)
+# ---------------------------------------------------------------------------
+# A second admission of the same member within this many minutes returns the first visit (repeat: true).
+CHECKIN_REPEAT_MINUTES = env.int("CHECKIN_REPEAT_MINUTES", default=60)
+# A paying member with no admitted visit in this many days is "at risk" (?at_risk=true, the dashboard list).
+AT_RISK_DAYS = env.int("AT_RISK_DAYS", default=14)
+# Seconds a member card's QR payload stays valid (the SPEC allows at most 5 minutes).
+MEMBER_CARD_MAX_AGE = min(env.int("MEMBER_CARD_MAX_AGE", default=300), 300)
 
 # ---------------------------------------------------------------------------
 # Workouts (real-time rep counting, docs/realtime.md)

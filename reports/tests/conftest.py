@@ -5,6 +5,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from attendance.models import Visit
 from classes.models import Booking, BookingStatus
 from classes.tests.factories import ClassSessionFactory
 from club.models import AccessLevel, ClientStatus, PaymentStatus
@@ -63,6 +64,21 @@ def march_data(client_user, other_client_user):
     WorkoutSessionFactory(user=anna.user, exercise_type="push_up", total_reps=15, created_at=at("2026-03-31T23:59:59"))
     WorkoutSessionFactory(user=boris.user, exercise_type="squat", total_reps=30, created_at=at("2026-03-12T08:00:00"))
     WorkoutSessionFactory(user=anna.user, exercise_type="squat", total_reps=100, created_at=at("2026-04-01T00:00:00"))
+    # Visits at the door: three admissions of two members in March; a denial and an April visit do not count.
+    for who, when, result in [
+        (anna, "2026-03-01T07:00:00", "ADMITTED"),
+        (anna, "2026-03-20T18:30:00", "ADMITTED"),
+        (boris, "2026-03-31T23:30:00", "ADMITTED"),
+        (boris, "2026-03-10T09:00:00", "DENIED"),
+        (anna, "2026-04-01T00:10:00", "ADMITTED"),
+    ]:
+        Visit.objects.create(
+            client=who,
+            checked_in_at=at(when),
+            result=result,
+            reason="LAPSED" if result == "DENIED" else None,
+            method="QR",
+        )
 
     # Anna and Boris are ACTIVE on PREMIUM tariffs (one each, from their factory).
     vip = MembershipFactory(access_level=AccessLevel.VIP, price=Decimal("100.00"))
@@ -101,6 +117,8 @@ def march_data(client_user, other_client_user):
             "bookings_total": 2,
             "attendance_rate": 50.0,
             "no_shows_total": 1,
+            "visits_total": 3,
+            "unique_visitors": 2,
         },
         "client_progress": {
             "trainings_total": 2,

@@ -1,13 +1,16 @@
 """List pages run a fixed number of queries, however many rows they show (no N+1)."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
 # session + user, then the page's own reads (counts, the page of rows, the filter or request form's choices).
 LIST_PAGES = {
-    "dashboard": 7,
+    "dashboard": 11,  # + attendance: checked in today, check-ins by hour, members at risk (page, count)
     "club:client-list": 5,
     "training:training-list": 4,
     "training:plan-list": 4,
@@ -35,17 +38,20 @@ def test_list_pages_query_count_does_not_grow_with_rows(
 
 @pytest.mark.parametrize("size", [1, 6])
 def test_client_detail_query_count_does_not_grow_with_history(client, trainer, member, django_assert_num_queries, size):
+    from attendance.models import Visit
     from training.tests.factories import TrainingExerciseFactory, TrainingFactory, TrainingPlanFactory
     from workouts.tests.factories import WorkoutSessionFactory
 
-    for _ in range(size):
+    for day in range(size):
+        at = timezone.now() - timedelta(days=day)
+        Visit.objects.create(client=member, result="ADMITTED", method="QR", staff=trainer, checked_in_at=at)
         training = TrainingFactory(client=member)
         TrainingExerciseFactory.create_batch(2, training=training)
         TrainingPlanFactory(user=member.user).trainings.add(training)
         WorkoutSessionFactory(user=member.user)
     client.force_login(trainer)
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):  # + attendance: the last visits, visits per week
         response = client.get(reverse("club:client-detail", args=[member.pk]))
 
     assert response.status_code == 200

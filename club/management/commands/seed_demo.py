@@ -17,6 +17,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import Role, User
+from attendance.demo import demo_visits
+from attendance.models import Visit
 from classes.demo import seed_timetable
 from club.models import (
     DEFAULT_MEMBERSHIP_ID,
@@ -299,6 +301,7 @@ class Command(BaseCommand):
         self.give_receipts([payment for rows in payments.values() for payment in rows], rng)
         Payment.objects.bulk_create([payment for rows in payments.values() for payment in rows], batch_size=BATCH)
         self.write_ledger(members, payments, rng, today)
+        Visit.objects.bulk_create(demo_visits(members, rng), batch_size=BATCH)  # after the ledger: it reads paid-until
         WorkoutSession.objects.bulk_create(
             [
                 WorkoutSession(

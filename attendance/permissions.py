@@ -1,0 +1,34 @@
+"""Who may do what with attendance (SPEC part 2, "Attendance"), as plain predicates."""
+
+from rest_framework.permissions import BasePermission
+
+from accounts.models import User
+from accounts.permissions import is_staff_member
+
+
+def can_check_in(user: User) -> bool:
+    """ADMIN and TRAINER admit members at the desk; a member never checks anyone in, itself included."""
+    return is_staff_member(user)
+
+
+def can_issue_member_cards(user: User) -> bool:
+    return is_staff_member(user)
+
+
+def has_member_card(user: User) -> bool:
+    """A signed-in member with a client profile has a card to show."""
+    return bool(user.is_authenticated and getattr(user, "client", None) is not None)
+
+
+class CanCheckIn(BasePermission):
+    message = "Only club staff (ADMIN or TRAINER) may check members in."
+
+    def has_permission(self, request, view) -> bool:
+        return can_check_in(request.user)
+
+
+class CanIssueMemberCards(BasePermission):
+    message = "Only club staff (ADMIN or TRAINER) may issue printed member cards."
+
+    def has_permission(self, request, view) -> bool:
+        return can_issue_member_cards(request.user)
