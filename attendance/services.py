@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from accounts.models import User
 from attendance import cards
 from attendance.models import CheckInMethod, DenialReason, MemberCard, Visit, VisitResult
+from classes.services import bookings_mark_attended
 from club.models import Client, ClientStatus
 
 
@@ -116,6 +117,8 @@ def check_in(
 
     reason = _denial_reason(client)
     if reason is None:
+        # A member let in shortly before a booked class attended it, also when this scan is a repeat.
+        bookings_mark_attended(client=client, at=now)
         since = now - datetime.timedelta(minutes=settings.CHECKIN_REPEAT_MINUTES)
         earlier = (
             Visit.objects.filter(client=client, result=VisitResult.ADMITTED, checked_in_at__gt=since)
@@ -132,7 +135,6 @@ def check_in(
         method=method,
         staff=staff,
     )
-    # Class bookings (app `classes`) will mark the member's booking ATTENDED here, in this transaction.
     return CheckIn(visit=visit, client=client, repeat=False)
 
 

@@ -9,6 +9,9 @@ from django.utils import timezone
 from attendance import cards
 from attendance.models import Visit
 from attendance.services import check_in
+from classes.models import Booking
+from classes.services import booking_create
+from classes.tests.factories import ClassSessionFactory
 from club.models import MembershipHold
 from club.tests.factories import ClientFactory
 
@@ -223,3 +226,26 @@ def test_a_body_with_both_or_neither_field_is_a_400(api_client_for, trainer, mem
 
     assert (both.status_code, neither.status_code) == (400, 400)
     assert not Visit.objects.exists()
+
+
+def test_admission_before_a_booked_class_marks_the_booking_attended(api_client_for, trainer, member):
+    starts = timezone.now() + datetime.timedelta(minutes=40)
+    soon = ClassSessionFactory(starts_at=starts, ends_at=starts + datetime.timedelta(hours=1))
+    tomorrow = ClassSessionFactory(starts_at=starts + datetime.timedelta(days=1))
+    for session in (soon, tomorrow):
+        booking_create(session=session, client=member)
+
+    response = post(api_client_for(trainer), {"qr_payload": cards.phone_card_payload(member.pk)})
+
+    assert response.status_code == 201
+    assert dict(Booking.objects.values_list("session_id", "status")) == {soon.pk: "ATTENDED", tomorrow.pk: "BOOKED"}
+
+
+def test_a_denied_member_attends_nothing(api_client_for, trainer):
+    lapsed = ClientFactory(expiration_date=days(-3))
+    starts = timezone.now() + datetime.timedelta(minutes=40)
+    session = ClassSessionFactory(starts_at=starts, ends_at=starts + datetime.timedelta(hours=1))
+    Booking.objects.create(session=session, client=lapsed, status="BOOKED")
+
+    assert post(api_client_for(trainer), {"client_id": lapsed.pk}).json()["result"] == "DENIED"
+    assert Booking.objects.get().status == "BOOKED"

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -34,14 +36,23 @@ def url_of(admin_user):
     An update looks its row up before it reads the body; with a made-up id it answers 404 and the
     body is never parsed.
     """
+    from classes.models import TimetableRule
+    from classes.tests.factories import ClassSessionFactory
     from club.tests.factories import ClientFactory, MembershipFactory, PaymentFactory
     from training.tests.factories import ExerciseFactory, TrainingExerciseFactory, TrainingPlanFactory
 
     client = ClientFactory()
+    session = ClassSessionFactory()
+    rule = TimetableRule.objects.create(
+        weekday=0, start_time=datetime.time(18), class_type=session.class_type, trainer=session.trainer
+    )
     training_exercise = TrainingExerciseFactory(training__client=client)
     training_pk = str(training_exercise.training.pk)
     ids = {
         "/api/clients/": client.pk,
+        "/api/class-sessions/": session.pk,
+        "/api/class-types/": session.class_type_id,
+        "/api/timetable/": rule.pk,
         "/api/exercises/": ExerciseFactory().pk,
         "/api/memberships/": MembershipFactory().pk,
         "/api/payments/": PaymentFactory(client=client).pk,

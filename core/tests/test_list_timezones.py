@@ -13,6 +13,9 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from attendance.models import Visit
+from classes.models import Booking, TimetableRule
+from classes.tests.factories import ClassSessionFactory
 from club.models import MembershipHold
 from club.tests.factories import PaymentFactory
 from reports.models import Report
@@ -59,6 +62,12 @@ def one_of_everything(admin_user, client_user):
         client=client, starts_on=datetime.date(2026, 3, 2), ends_on=datetime.date(2026, 3, 8), staff=admin_user
     )
     Report.objects.create(kind="new_users", format="csv", requested_by=admin_user)
+    session = ClassSessionFactory()
+    TimetableRule.objects.create(
+        weekday=0, start_time=datetime.time(18), class_type=session.class_type, trainer=session.trainer
+    )
+    Booking.objects.create(session=session, client=client, status="BOOKED")
+    Visit.objects.create(client=client, result="ADMITTED", method="DESK", staff=admin_user)
     return training
 
 
