@@ -2,6 +2,7 @@ from django import forms
 
 from accounts.models import Role, User
 from club.models import Client, ClientStatus, Membership
+from core.dashboard import ClientScopeMixin
 
 
 class DateInput(forms.DateInput):
@@ -18,7 +19,7 @@ class MembershipChoiceField(forms.ModelChoiceField):
         return f"{level} · {obj.price} a month"
 
 
-class ClientFilterForm(forms.Form):
+class ClientFilterForm(ClientScopeMixin):
     q = forms.CharField(
         label="Search",
         required=False,

@@ -28,7 +28,7 @@ def _client_or_404(request: HttpRequest, pk: int) -> Client:
 @staff_page
 @require_GET
 def client_list(request: HttpRequest) -> HttpResponse:
-    filters = ClientFilterForm(request.GET)
+    filters = ClientFilterForm(request.GET, user=request.user)
     # A junk filter value (an unknown status) shows every client instead of failing: the form says what was wrong.
     criteria = filters.cleaned_data if filters.is_valid() else {}
     clients = selectors.client_search(
@@ -36,8 +36,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
         search=criteria.get("q", ""),
         status=criteria.get("status", ""),
         membership=criteria.get("membership"),
+        trainer=filters.trainer_scope(),
     )
-    context = {"filters": filters, "page": paginate(request, clients), "filtered": any(criteria.values())}
+    context = {"filters": filters, "page": paginate(request, clients), "filtered": filters.narrowed()}
     return render_list(request, "club/client_list.html", "club/_client_results.html", context)
 
 
