@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.models import Role
 from club import selectors, services
 from club.forms import ClientFilterForm, ClientForm, ClientSignUpForm
 from club.models import Client
@@ -71,7 +72,9 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
-    form = ClientSignUpForm(request.POST or None)
+    # A trainer signing a member up is that member's trainer unless they pick another ("My clients").
+    initial = {"trainer": request.user} if request.user.role == Role.TRAINER else {}
+    form = ClientSignUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             client = services.client_register(actor=request.user, **form.cleaned_data)

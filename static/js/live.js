@@ -167,7 +167,7 @@
       button.type = "button";
       button.className = "button-secondary live-end";
       button.textContent = "End workout";
-      button.setAttribute("aria-label", "End the " + event.type + " workout of " + (event.name || event.username));
+      button.setAttribute("aria-label", "End workout: " + event.type + " of " + (event.name || event.username));
       button.addEventListener("click", function () {
         endWorkout(button, row);
       });

@@ -129,3 +129,11 @@ def test_the_plan_forms_client_picker_is_bounded_too(client, trainer):
 
     assert len(option_values(picker)) == 20
     assert Client.objects.count() == 25
+
+
+def test_a_client_a_trainer_signs_up_is_theirs_unless_they_pick_another(client, trainer):
+    client.force_login(trainer)
+
+    form = client.get(reverse("club:client-create")).context["form"]
+
+    assert form["trainer"].value() == trainer.pk
