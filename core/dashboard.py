@@ -156,7 +156,7 @@ class SearchableSelect(forms.Select):
             '<input type="search" class="picker-search" name="q" placeholder="{}" aria-label="{}" '
             'autocomplete="off" hx-get="{}" hx-params="q" hx-trigger="input changed delay:250ms, search" '
             'hx-target="next select" hx-swap="innerHTML" hx-sync="this:replace">',
-            self.placeholder,
+            "Type to search…",
             f"{self.placeholder}: the list below shows the first {self.limit} matches",
             self.search_url,
         )

@@ -163,6 +163,7 @@
       row.dataset.userId = String(event.user_id);
       row.dataset.type = event.type;
       const action = cell("td", "", "", "live-action");
+      delete action.dataset.label; // no "Action:" caption on a phone, the button says it
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button-secondary live-end";
