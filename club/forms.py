@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from club.models import DESK_PAYMENT_METHODS, Client, ClientStatus, Gender, Membership, PaymentMethod
 from club.services import SALE_MAX_MONTHS
+from core.dashboard import ClientScopeMixin
 
 
 class DateInput(forms.DateInput):
@@ -22,7 +23,7 @@ class MembershipChoiceField(forms.ModelChoiceField):
         return f"{level} · {obj.price} a month"
 
 
-class ClientFilterForm(forms.Form):
+class ClientFilterForm(ClientScopeMixin):
     q = forms.CharField(
         label="Search",
         required=False,

@@ -4,11 +4,11 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.permissions import is_staff_member
 from club.models import (
     Client,
@@ -52,10 +52,18 @@ def payment_list(*, user: User) -> QuerySet[Payment]:
 
 
 def client_search(
-    *, user: User, search: str = "", status: str = "", membership: Membership | None = None
+    *,
+    user: User,
+    search: str = "",
+    status: str = "",
+    membership: Membership | None = None,
+    trainer: User | None = None,
 ) -> QuerySet[Client]:
-    """The dashboard's client list: every word of `search` must match a name or the phone number."""
+    """The dashboard's client list: every word of `search` must match a name or the phone number;
+    `trainer`: only that trainer's clients ("My clients")."""
     clients = client_list(user=user).select_related("membership", "user")
+    if trainer is not None:
+        clients = clients.filter(trainer=trainer)
     phone = phone_search_digits(search)
     if phone:
         clients = clients.filter(phone_normalized__contains=phone)
@@ -70,6 +78,16 @@ def client_search(
     if membership is not None:
         clients = clients.filter(membership=membership)
     return clients
+
+
+def client_picker_search(*, user: User, search: str = "", with_account: bool = False) -> QuerySet[Client]:
+    """A client picker's matches for `search` (name or phone, as the client list): a trainer's own
+    clients first, then by name. `with_account`: only clients whose account can own plans (an active USER)."""
+    clients = client_search(user=user, search=search).select_related("user")
+    if with_account:
+        clients = clients.filter(user__role=Role.USER, user__deleted_at__isnull=True)
+    own = Case(When(trainer_id=user.pk, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return clients.order_by(own, "last_name", "first_name", "pk")
 
 
 def phone_search_digits(term: str) -> str:

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.models import Role
 from attendance import selectors as attendance_selectors
 from club import selectors, services
 from club.forms import ClientFilterForm, ClientForm, ClientSignUpForm
@@ -29,7 +30,7 @@ def _client_or_404(request: HttpRequest, pk: int) -> Client:
 @staff_page
 @require_GET
 def client_list(request: HttpRequest) -> HttpResponse:
-    filters = ClientFilterForm(request.GET)
+    filters = ClientFilterForm(request.GET, user=request.user)
     # A junk filter value (an unknown status) shows every client instead of failing: the form says what was wrong.
     criteria = filters.cleaned_data if filters.is_valid() else {}
     clients = selectors.client_search(
@@ -37,8 +38,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
         search=criteria.get("q", ""),
         status=criteria.get("status", ""),
         membership=criteria.get("membership"),
+        trainer=filters.trainer_scope(),
     )
-    context = {"filters": filters, "page": paginate(request, clients), "filtered": any(criteria.values())}
+    context = {"filters": filters, "page": paginate(request, clients), "filtered": filters.narrowed()}
     return render_list(request, "club/client_list.html", "club/_client_results.html", context)
 
 
@@ -72,7 +74,9 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_page
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
-    form = ClientSignUpForm(request.POST or None)
+    # A trainer signing a member up is that member's trainer unless they pick another ("My clients").
+    initial = {"trainer": request.user} if request.user.role == Role.TRAINER else {}
+    form = ClientSignUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             client = services.client_register(actor=request.user, **form.cleaned_data)

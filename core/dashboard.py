@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html
 
+from accounts.models import Role, User
 from accounts.permissions import is_staff_member
 
 PAGE_SIZE = 25
@@ -54,3 +56,108 @@ def render_list(request: HttpRequest, template: str, partial: str, context: dict
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, partial, context)
     return render(request, template, context)
+
+
+# ---------------------------------------------------------------------------
+# "My clients": the trainers' default scope of the client, training and plan lists
+# ---------------------------------------------------------------------------
+MY_CLIENTS = "mine"
+ALL_CLIENTS = "all"
+
+
+class ClientScopeMixin(forms.Form):
+    """A list filter's "Clients" choice: only the signed-in trainer's own clients (`Client.trainer`), or all.
+
+    Shown to trainers only, where "My clients" is the default; admins (who train nobody) see every client.
+    """
+
+    clients = forms.ChoiceField(
+        label="Clients",
+        required=False,
+        choices=[(MY_CLIENTS, "My clients"), (ALL_CLIENTS, "All clients")],
+    )
+
+    field_order = ["q", "clients"]
+
+    def __init__(self, data=None, *, user: User, **kwargs):
+        self.trainer = user if getattr(user, "role", None) == Role.TRAINER else None
+        if self.trainer is not None and data is not None and not data.get("clients"):
+            data = data.copy()
+            data["clients"] = MY_CLIENTS
+        super().__init__(data, **kwargs)
+        if self.trainer is None:
+            del self.fields["clients"]
+
+    def trainer_scope(self) -> User | None:
+        """The trainer whose clients alone to list, or None for every client."""
+        if self.trainer is None or not self.is_valid():
+            return None
+        return self.trainer if self.cleaned_data.get("clients") == MY_CLIENTS else None
+
+    def narrowed(self) -> bool:
+        """Whether any filter (the default "My clients" included) narrows the list."""
+        if not self.is_valid():
+            return False
+        return any(value for name, value in self.cleaned_data.items() if name != "clients") or (
+            self.trainer_scope() is not None
+        )
+
+
+# ---------------------------------------------------------------------------
+# Searchable client pickers
+# ---------------------------------------------------------------------------
+PICKER_LIMIT = 20
+
+
+class SearchableSelect(forms.Select):
+    """A `<select>` of a ModelChoiceField that lists at most `limit` choices (the chosen one first), with
+    a search box above it: typing fetches the matches from `search_url` (htmx) as the select's options.
+
+    The form still posts the select's value (the id) and the field still validates against its whole
+    queryset; only the rendering is bounded, so a club of thousands of clients is never listed whole.
+    """
+
+    def __init__(self, *, search_url: str, placeholder: str = "Search by name or phone", limit: int = PICKER_LIMIT):
+        super().__init__()
+        self.search_url = search_url
+        self.placeholder = placeholder
+        self.limit = limit
+
+    @classmethod
+    def install(cls, field: forms.ModelChoiceField, *, search_url: str) -> None:
+        """Make `field` (its queryset already set) a searchable picker."""
+        widget = cls(search_url=search_url)
+        widget.is_required = field.required
+        widget.choices = field.choices
+        field.widget = widget
+
+    def _bounded_choices(self, value: list) -> list:
+        iterator = self.choices
+        queryset = getattr(iterator, "queryset", None)
+        if queryset is None:  # not a model field's choices: nothing to bound
+            return list(iterator)
+        chosen = [str(v) for v in value if str(v).isdigit()]
+        picked = list(queryset.filter(pk__in=chosen)) if chosen else []
+        others = list(queryset.exclude(pk__in=chosen)[: self.limit])
+        empty = [("", iterator.field.empty_label)] if iterator.field.empty_label is not None else []
+        return empty + [iterator.choice(obj) for obj in picked + others]
+
+    def optgroups(self, name, value, attrs=None):
+        every = self.choices
+        self.choices = self._bounded_choices(value)
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = every
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select = super().render(name, value, attrs, renderer)
+        search = format_html(
+            '<input type="search" class="picker-search" name="q" placeholder="{}" aria-label="{}" '
+            'autocomplete="off" hx-get="{}" hx-params="q" hx-trigger="input changed delay:250ms, search" '
+            'hx-target="next select" hx-swap="innerHTML" hx-sync="this:replace">',
+            "Type to search…",
+            f"{self.placeholder}: the list below shows the first {self.limit} matches",
+            self.search_url,
+        )
+        return format_html('<div class="picker">{}{}</div>', search, select)

@@ -59,13 +59,21 @@ def today_at_a_glance(*, user: User, today: datetime.date) -> Today:
 
 @dataclass(frozen=True)
 class Series:
-    """One chart: labels on the x axis and one value per label (the shape Chart.js takes)."""
+    """One chart: labels on the x axis and one value per label (the shape Chart.js takes).
+
+    `series`, when set, splits the values into named lines (one per exercise type): each has a value
+    per label, None where it has no point, and the chart draws one line per series.
+    """
 
     labels: list[str]
     values: list[float]
+    series: dict[str, list[float | None]] | None = None
 
     def as_chart_data(self) -> dict[str, list]:
-        return {"labels": self.labels, "values": self.values}
+        data: dict[str, list] = {"labels": self.labels, "values": self.values}
+        if self.series is not None:
+            data["series"] = [{"label": name, "values": values} for name, values in self.series.items()]
+        return data
 
 
 def training_minutes_per_week(*, user: User, client: Client, today: datetime.date) -> Series:
@@ -102,14 +110,17 @@ def training_volume_by_muscle_group(*, user: User, client: Client) -> Series:
 
 
 def reps_per_session(*, user: User, client: Client) -> Series:
-    """Reps of the client's last PROGRESS_SESSIONS workout sessions, oldest first."""
+    """Reps of the client's last PROGRESS_SESSIONS workout sessions, oldest first, one series per
+    exercise type (a squat and a push-up session are not points of one line)."""
     sessions = (
         workout_session_list(user=user)
         .filter(user_id=client.user_id)
         .values_list("created_at", "exercise_type", "total_reps")[:PROGRESS_SESSIONS]
     )
     ordered = list(reversed(sessions))
+    types = sorted({kind for _, kind, _ in ordered})
     return Series(
-        labels=[f"{created:%d %b} · {kind}" for created, kind, _ in ordered],
+        labels=[f"{timezone.localtime(created):%d %b %H:%M}" for created, _, _ in ordered],
         values=[reps for _, _, reps in ordered],
+        series={kind: [reps if this == kind else None for _, this, reps in ordered] for kind in types},
     )

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from club.forms import DateInput
+from core.dashboard import ClientScopeMixin, SearchableSelect
 from training.models import Complexity, Exercise, MuscleGroup, PlanStatus, Training, TrainingPlan, TrainingType
 
 
@@ -19,7 +20,7 @@ class ExerciseFilterForm(forms.Form):
     complexity_lvl = forms.ChoiceField(label="Level", required=False, choices=[("", "All levels"), *Complexity.choices])
 
 
-class TrainingFilterForm(forms.Form):
+class TrainingFilterForm(ClientScopeMixin):
     q = forms.CharField(
         label="Search",
         required=False,
@@ -29,7 +30,7 @@ class TrainingFilterForm(forms.Form):
     training_type = forms.ChoiceField(label="Type", required=False, choices=[("", "All types"), *TrainingType.choices])
 
 
-class PlanFilterForm(forms.Form):
+class PlanFilterForm(ClientScopeMixin):
     q = forms.CharField(
         label="Search",
         required=False,
@@ -55,6 +56,7 @@ class TrainingForm(forms.ModelForm):
     def __init__(self, *args, clients, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients.order_by("last_name", "first_name")
+        SearchableSelect.install(self.fields["client"], search_url=f"{reverse('training:client-options')}?value=client")
 
 
 class ExerciseChoiceField(forms.ModelChoiceField):
@@ -120,6 +122,7 @@ class TrainingPlanForm(forms.ModelForm):
             .select_related("client")
             .order_by("client__last_name", "client__first_name")
         )
+        SearchableSelect.install(self.fields["user"], search_url=f"{reverse('training:client-options')}?value=user")
         # Choosing another client swaps in that client's trainings (htmx, training:plan-training-choices).
         self.fields["user"].widget.attrs.update(
             {

@@ -49,9 +49,15 @@ def exercise_search(*, search: str = "", muscle_group: str = "", complexity_lvl:
 
 
 def training_search(
-    *, user: User, search: str = "", training_type: str = "", client_id: int | None = None
+    *,
+    user: User,
+    search: str = "",
+    training_type: str = "",
+    client_id: int | None = None,
+    trainer: User | None = None,
 ) -> QuerySet[Training]:
-    """The dashboard's training list: title or client name contains `search`; rows counted, not loaded."""
+    """The dashboard's training list: title or client name contains `search`; rows counted, not loaded.
+    `trainer`: only the trainings of that trainer's clients ("My clients")."""
     # The rows are counted in SQL, so the list drops training_list's prefetch of them.
     trainings = (
         training_list(user=user)
@@ -67,11 +73,16 @@ def training_search(
         trainings = trainings.filter(training_type=training_type)
     if client_id is not None:
         trainings = trainings.filter(client_id=client_id)
+    if trainer is not None:
+        trainings = trainings.filter(client__trainer=trainer)
     return trainings
 
 
-def training_plan_search(*, user: User, search: str = "", status: str = "") -> QuerySet[TrainingPlan]:
-    """The dashboard's plan list, with the owner's client profile and a count of trainings."""
+def training_plan_search(
+    *, user: User, search: str = "", status: str = "", trainer: User | None = None
+) -> QuerySet[TrainingPlan]:
+    """The dashboard's plan list, with the owner's client profile and a count of trainings.
+    `trainer`: only the plans of that trainer's clients ("My clients")."""
     plans = (
         training_plan_list(user=user)
         .prefetch_related(None)
@@ -87,4 +98,6 @@ def training_plan_search(*, user: User, search: str = "", status: str = "") -> Q
         )
     if status:
         plans = plans.filter(status=status)
+    if trainer is not None:
+        plans = plans.filter(user__client__trainer=trainer)
     return plans

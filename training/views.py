@@ -8,14 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from club.selectors import client_list
-from core.dashboard import add_service_errors, paginate, render_list, staff_page
+from club.selectors import client_list, client_picker_search
+from core.dashboard import PICKER_LIMIT, add_service_errors, paginate, render_list, staff_page
 from training import selectors, services
 from training.forms import (
+    ClientChoiceField,
     ExerciseFilterForm,
     ExerciseRowFormSet,
     PlanFilterForm,
     PlanStatusForm,
+    PlanUserField,
     TrainingFilterForm,
     TrainingForm,
     TrainingPlanForm,
@@ -61,12 +63,15 @@ def _training_or_404(request: HttpRequest, pk: int) -> Training:
 @staff_page
 @require_GET
 def training_list(request: HttpRequest) -> HttpResponse:
-    filters = TrainingFilterForm(request.GET)
+    filters = TrainingFilterForm(request.GET, user=request.user)
     criteria = _criteria(filters)
     trainings = selectors.training_search(
-        user=request.user, search=criteria.get("q", ""), training_type=criteria.get("training_type", "")
+        user=request.user,
+        search=criteria.get("q", ""),
+        training_type=criteria.get("training_type", ""),
+        trainer=filters.trainer_scope(),
     )
-    context = {"filters": filters, "page": paginate(request, trainings), "filtered": any(criteria.values())}
+    context = {"filters": filters, "page": paginate(request, trainings), "filtered": filters.narrowed()}
     return render_list(request, "training/training_list.html", "training/_training_results.html", context)
 
 
@@ -132,15 +137,18 @@ def _trainings_of(request: HttpRequest):
 @staff_page
 @require_GET
 def plan_list(request: HttpRequest) -> HttpResponse:
-    filters = PlanFilterForm(request.GET)
+    filters = PlanFilterForm(request.GET, user=request.user)
     criteria = _criteria(filters)
     plans = selectors.training_plan_search(
-        user=request.user, search=criteria.get("q", ""), status=criteria.get("status", "")
+        user=request.user,
+        search=criteria.get("q", ""),
+        status=criteria.get("status", ""),
+        trainer=filters.trainer_scope(),
     )
     context = {
         "filters": filters,
         "page": paginate(request, plans),
-        "filtered": any(criteria.values()),
+        "filtered": filters.narrowed(),
         "status_form": PlanStatusForm(),
     }
     return render_list(request, "training/plan_list.html", "training/_plan_results.html", context)
@@ -187,6 +195,24 @@ def plan_training_choices(request: HttpRequest) -> HttpResponse:
     """The plan form's training checkboxes for the client just chosen (htmx swaps them in)."""
     form = TrainingPlanForm(initial={"user": request.GET.get("user")}, trainings_of=_trainings_of(request))
     return render(request, "training/_plan_trainings.html", {"form": form})
+
+
+@staff_page
+@require_GET
+def client_options(request: HttpRequest) -> HttpResponse:
+    """The `<option>`s of a searchable client picker for what was typed (at most PICKER_LIMIT matches).
+
+    `value=client` gives client ids (the training form), `value=user` their account ids (the plan form).
+    """
+    by_user = request.GET.get("value") == "user"
+    matches = client_picker_search(user=request.user, search=request.GET.get("q", ""), with_account=by_user)
+    matches = list(matches[: PICKER_LIMIT + 1])
+    if by_user:
+        options = [(c.user_id, PlanUserField.label_from_instance(None, c.user)) for c in matches[:PICKER_LIMIT]]
+    else:
+        options = [(c.pk, ClientChoiceField.label_from_instance(None, c)) for c in matches[:PICKER_LIMIT]]
+    context = {"options": options, "more": len(matches) > PICKER_LIMIT}
+    return render(request, "training/_client_options.html", context)
 
 
 @staff_page

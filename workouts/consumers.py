@@ -2,6 +2,7 @@ import asyncio
 import logging
 import time
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
@@ -12,7 +13,7 @@ from workouts.connections import get_connection_slots, remember_refusal, too_man
 from workouts.counter import CounterUnavailable, get_rep_counter
 from workouts.live import publish_rep
 from workouts.permissions import can_watch_live
-from workouts.selectors import live_count_list
+from workouts.selectors import live_count_list, live_member
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,14 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
             await self.send_json(too_many_connections_event())
             await self.close(code=protocol.CLOSE_TOO_MANY_CONNECTIONS)
             return
+        try:
+            # The live page's name and link for this user, looked up once: reps carry it, never query it.
+            self.member = await database_sync_to_async(live_member)(self.user)
+        except DatabaseError:
+            logger.warning("live name of user %s unavailable: reps show the username", self.user.pk)
+            self.member = protocol.LiveMember(
+                user_id=self.user.pk, username=self.user.username, name=self.user.username, client_url=None
+            )
         self.serving = True
         self.bucket = protocol.TokenBucket(rate=settings.WORKOUT_WS_FLOOD_RATE, burst=settings.WORKOUT_WS_FLOOD_BURST)
         self.close_when_the_token_expires()
@@ -132,8 +141,7 @@ class WorkoutConsumer(TokenLifetimeMixin, AsyncJsonWebsocketConsumer):
         if outcome.counted:
             publish_rep(
                 protocol.live_rep(
-                    user_id=self.user.pk,
-                    username=self.user.username,
+                    member=self.member,
                     exercise_type=rep.exercise_type,
                     total_reps=outcome.total_reps,
                 )

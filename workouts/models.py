@@ -21,6 +21,16 @@ class WorkoutSession(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     # The client's Idempotency-Key of the finish request, so a retried finish saves nothing twice.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    # The staff member who ended the workout from the live page (its device never finished it);
+    # None when the device finished it itself.
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="workout_sessions_ended",
+    )
 
     class Meta:
         db_table = "workout_sessions"

@@ -5,7 +5,8 @@ Server → device, one reply per message (the seed service's shapes):
     `{"event": "rep_update", "status": "success", "type": T, "total_reps": N}`   counted
     `{"event": "rep_ignored", "status": "ignored", "reason": "debounced", "type": T, "total_reps": N}`
     `{"event": "error", "status": "error", "message": "..."}`                      not counted
-Server → staff on `/ws/live`: `live_snapshot` first, then `live_rep` and `live_finish` below.
+Server → staff on `/ws/live`: `live_snapshot` first, then `live_rep` and `live_finish` below; each
+names its member (`LiveMember`: username, display name, client page).
 """
 
 import re
@@ -84,15 +85,22 @@ def error_event(message: str) -> dict[str, str]:
     return {"event": "error", "status": "error", "message": message}
 
 
-def live_rep(*, user_id: int, username: str, exercise_type: str, total_reps: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LiveMember:
+    """Who a live event is about, as the page shows them: resolved once per socket, never per rep."""
+
+    user_id: int
+    username: str
+    name: str  # the client's full name, or the username of an account without a client profile
+    client_url: str | None  # the client's dashboard page, None without a client profile
+
+    def fields(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "username": self.username, "name": self.name, "client_url": self.client_url}
+
+
+def live_rep(*, member: LiveMember, exercise_type: str, total_reps: int) -> dict[str, Any]:
     """A counted rep, as staff watching `/ws/live` see it."""
-    return {
-        "event": "rep_update",
-        "user_id": user_id,
-        "username": username,
-        "type": exercise_type,
-        "total_reps": total_reps,
-    }
+    return {"event": "rep_update", **member.fields(), "type": exercise_type, "total_reps": total_reps}
 
 
 def live_snapshot(counts: Iterable["LiveCount"]) -> dict[str, Any]:
@@ -105,8 +113,7 @@ def live_snapshot(counts: Iterable["LiveCount"]) -> dict[str, Any]:
         "event": "live_snapshot",
         "counts": [
             {
-                "user_id": count.user_id,
-                "username": count.username,
+                **count.member.fields(),
                 "type": count.exercise_type,
                 "total_reps": count.total_reps,
                 "last_rep_at": count.last_rep_at.isoformat(),
@@ -116,16 +123,17 @@ def live_snapshot(counts: Iterable["LiveCount"]) -> dict[str, Any]:
     }
 
 
-def live_finish(session: WorkoutSession) -> dict[str, Any]:
-    """A saved workout, as staff watching `/ws/live` see it."""
+def live_finish(session: WorkoutSession, member: LiveMember) -> dict[str, Any]:
+    """A saved workout, as staff watching `/ws/live` see it (`ended_by`: the staff member's username
+    when staff ended it from the live page, else None)."""
     return {
         "event": "workout_finished",
         "workout_id": session.pk,
-        "user_id": session.user_id,
-        "username": session.user.username,
+        **member.fields(),
         "type": session.exercise_type,
         "total_reps": session.total_reps,
         "created_at": session.created_at.isoformat(),
+        "ended_by": session.ended_by.username if session.ended_by_id else None,
     }
 
 

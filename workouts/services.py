@@ -2,6 +2,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.models import User
@@ -9,6 +10,8 @@ from core.exceptions import ApplicationError
 from workouts import protocol
 from workouts.counter import CounterUnavailable, RepCounter, get_rep_counter
 from workouts.models import WorkoutSession
+from workouts.permissions import can_watch_live
+from workouts.selectors import live_member
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +19,7 @@ logger = logging.getLogger(__name__)
 def _publish_finish(session: WorkoutSession) -> None:
     try:
         async_to_sync(get_channel_layer().group_send)(
-            protocol.LIVE_GROUP, protocol.live_message(protocol.live_finish(session))
+            protocol.LIVE_GROUP, protocol.live_message(protocol.live_finish(session, live_member(session.user)))
         )
     except Exception:
         # The workout is saved; staff missing one live update must not turn the finish into an error.
@@ -25,10 +28,14 @@ def _publish_finish(session: WorkoutSession) -> None:
 
 @transaction.atomic
 def _workout_session_create(
-    *, user: User, exercise_type: str, total_reps: int, idempotency_key: str | None
+    *, user: User, exercise_type: str, total_reps: int, idempotency_key: str | None, ended_by: User | None
 ) -> WorkoutSession:
     session = WorkoutSession(
-        user=user, exercise_type=exercise_type, total_reps=total_reps, idempotency_key=idempotency_key
+        user=user,
+        exercise_type=exercise_type,
+        total_reps=total_reps,
+        idempotency_key=idempotency_key,
+        ended_by=ended_by,
     )
     session.full_clean()
     session.save()
@@ -37,10 +44,11 @@ def _workout_session_create(
 
 
 def workout_finish(
-    *, user: User, exercise_type: str, idempotency_key: str | None = None
+    *, user: User, exercise_type: str, idempotency_key: str | None = None, ended_by: User | None = None
 ) -> tuple[WorkoutSession, bool]:
     """Save the user's running total of `exercise_type` as a workout, then take exactly that many reps off it.
 
+    `ended_by`: the staff member ending it for a device that never finished (`workout_end`).
     Returns the session and whether it was created now (False: a retry with a known Idempotency-Key).
     The row is committed before the counter changes, so a database error (raised as is) keeps every
     rep for a retry; a rep counted while this runs stays on the counter and starts the next workout.
@@ -70,7 +78,11 @@ def workout_finish(
                 "No reps counted for this exercise type since the last finish.", {"type": exercise_type}
             )
         session = _workout_session_create(
-            user=user, exercise_type=exercise_type, total_reps=total_reps, idempotency_key=idempotency_key
+            user=user,
+            exercise_type=exercise_type,
+            total_reps=total_reps,
+            idempotency_key=idempotency_key,
+            ended_by=ended_by,
         )
         try:
             _settle(counter, session)
@@ -79,6 +91,24 @@ def workout_finish(
             # same Idempotency-Key) takes the reps off before it reads the total (docs/realtime.md).
             logger.warning("workout %s saved; its settle is pending until Redis is reachable", session.pk)
         return session, True
+
+
+def workout_end(*, actor: User, user_id: int, exercise_type: str) -> WorkoutSession:
+    """Staff end a member's workout in progress from the live page: saved exactly as the device's
+    finish would save it (`workout_finish`), recording who ended it.
+
+    Raises `PermissionDenied` for non-staff, `ApplicationError` for an unknown member or nothing to
+    save (a finish got there first), and what `workout_finish` raises.
+    """
+    if not can_watch_live(actor):
+        raise PermissionDenied("Only club staff (ADMIN or TRAINER) may end a member's workout.")
+    if error := protocol.exercise_type_error(exercise_type):
+        raise ApplicationError(error, {"type": exercise_type})
+    user = User.objects.filter(pk=user_id, deleted_at__isnull=True).first()
+    if user is None:
+        raise ApplicationError("No such member.", {"user_id": user_id})
+    session, _ = workout_finish(user=user, exercise_type=exercise_type, ended_by=actor)
+    return session
 
 
 def _settle(counter: RepCounter, session: WorkoutSession) -> None:

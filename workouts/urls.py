@@ -10,4 +10,5 @@ urlpatterns = [
     # The trainers' live page (a dashboard, so under /dashboard/ with the others).
     path("dashboard/live/", views.live_workouts, name="live-workouts"),
     path("dashboard/live/token/", views.live_token, name="live-token"),
+    path("dashboard/live/end/", views.live_end, name="live-end"),
 ]

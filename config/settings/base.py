@@ -463,6 +463,9 @@ WORKOUT_LIVE_TICK_SECONDS = env.float("WORKOUT_LIVE_TICK_SECONDS", default=0.05)
 # Staff sockets renew their live-group membership this often (it expires after a day, and a Redis
 # restart forgets it).
 WORKOUT_LIVE_REJOIN_SECONDS = env.float("WORKOUT_LIVE_REJOIN_SECONDS", default=600.0)
+# The live page shows a workout in progress with no rep for this many minutes apart, as "idle" (a
+# device that never finished; staff can end it there). Its counter lives on until WORKOUT_IDLE_EXPIRY_SECONDS.
+WORKOUT_IDLE_MINUTES = env.float("WORKOUT_IDLE_MINUTES", default=10.0)
 
 # ---------------------------------------------------------------------------
 # Logging and metrics

@@ -1,7 +1,10 @@
 // The live workouts page: opens `/ws/live` with a short-lived live-feed token (it opens nothing
 // else) from the page's own endpoint and keeps one row per person and exercise up to date
 // (docs/realtime.md has the messages).
-// Everything is built with textContent, never innerHTML: usernames come from users.
+// Everything is built with textContent, never innerHTML: names and usernames come from users.
+// Each event names its member (name, username, client_url), so a row is complete from its first rep;
+// staff can end a workout in progress (POST data-end-url), and rows with no rep for
+// WORKOUT_IDLE_MINUTES move to the "Idle" table.
 (function () {
   "use strict";
   const root = document.querySelector("[data-live]");
@@ -16,6 +19,8 @@
   const finishedBody = root.querySelector("[data-live-finished]");
   const finishedTable = root.querySelector("[data-live-finished-table]");
   const finishedEmpty = root.querySelector("[data-live-finished-empty]");
+  const idleSection = root.querySelector("[data-live-idle-section]");
+  const idleBody = root.querySelector("[data-live-idle]");
   const announce = root.querySelector("[data-live-announce]");
   const counters = {
     active: root.querySelector("[data-live-active-count]"),
@@ -29,8 +34,9 @@
   // arrive after the snapshot that already holds them.
   const staleUpTo = new Map();
   const LATE_REP_MS = 2000;
-  // A count with no rep for this long is shown as idle (a device that never finished), not "working out".
-  const IDLE_MS = 2 * 60 * 1000;
+  // A count with no rep for this long (WORKOUT_IDLE_MINUTES) is shown apart as idle (a device that
+  // never finished), not "working out"; staff can end it.
+  const IDLE_MS = Number(root.dataset.idleMinutes || "10") * 60 * 1000;
   let repsCounted = 0;
   let finishedCount = 0;
   let attempt = 0;
@@ -48,11 +54,30 @@
     return date.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
-  function handle(username) {
+  function note(text) {
     const span = document.createElement("span");
     span.className = "who-handle";
-    span.textContent = "@" + username;
+    span.textContent = text;
     return span;
+  }
+
+  // The member's name, linked to the client page when there is one, and the username under it.
+  function who(event, tag) {
+    const cellElement = cell(tag, "Who", "");
+    if (tag === "th") {
+      cellElement.scope = "row";
+    }
+    const name = event.name || event.username;
+    if (event.client_url) {
+      const link = document.createElement("a");
+      link.href = event.client_url;
+      link.textContent = name;
+      cellElement.append(link);
+    } else {
+      cellElement.append(document.createTextNode(name));
+    }
+    cellElement.append(note("@" + event.username));
+    return cellElement;
   }
 
   function cell(tag, label, text, className) {
@@ -65,28 +90,91 @@
     return element;
   }
 
+  // Rows with no rep for IDLE_MS move to the "Idle" table, and back with their next rep; the
+  // newest rep stays on top in both.
   function refreshActive() {
     const now = Date.now();
     let working = 0;
-    rows.forEach(function (row) {
+    let idleCount = 0;
+    const ordered = Array.from(rows.values()).sort(function (a, b) {
+      return Number(b.dataset.lastRep) - Number(a.dataset.lastRep);
+    });
+    ordered.forEach(function (row) {
       const idle = now - Number(row.dataset.lastRep) > IDLE_MS;
       row.classList.toggle("live-idle", idle);
+      const body = idle ? idleBody : activeBody;
+      if (row.parentNode !== body) {
+        body.append(row);
+      }
       working += idle ? 0 : 1;
+      idleCount += idle ? 1 : 0;
+    });
+    // Keep each table in last-rep order after moves (appending an element already there moves it).
+    ordered.forEach(function (row) {
+      row.parentNode.append(row);
     });
     counters.active.textContent = String(working);
-    activeTable.hidden = rows.size === 0;
-    activeEmpty.hidden = rows.size > 0;
+    activeTable.hidden = working === 0;
+    activeEmpty.hidden = working > 0;
+    idleSection.hidden = idleCount === 0;
   }
 
-  function activeRow(key, username, type) {
+  async function endWorkout(button, row) {
+    button.disabled = true;
+    button.textContent = "Ending…";
+    const body = new URLSearchParams({ user_id: row.dataset.userId, type: row.dataset.type });
+    try {
+      const response = await fetch(root.dataset.endUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": root.dataset.csrfToken },
+        body: body,
+      });
+      const answer = await response.json().catch(function () { return {}; });
+      if (!response.ok) {
+        throw new Error(answer.detail || "The workout was not ended (" + response.status + ").");
+      }
+      // The saved workout also arrives as a workout_finished event, which moves the row; this makes
+      // the click visible at once even if the feed is reconnecting.
+      removeRow(row.dataset.key);
+      announce.textContent = "Ended: " + answer.total_reps + " " + answer.type + " saved.";
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = "End workout";
+      announce.textContent = error.message;
+      window.alert(error.message);
+    }
+  }
+
+  function removeRow(key) {
+    const row = rows.get(key);
+    if (row) {
+      row.remove();
+      rows.delete(key);
+      refreshActive();
+    }
+  }
+
+  function activeRow(key, event) {
     let row = rows.get(key);
     if (!row) {
       row = document.createElement("tr");
       row.dataset.key = key;
-      const who = cell("th", "Who", "");
-      who.append(handle(username));
-      who.scope = "row";
-      row.append(who, cell("td", "Exercise", type), cell("td", "Reps", "0", "num live-count"), cell("td", "Last rep", ""));
+      row.dataset.userId = String(event.user_id);
+      row.dataset.type = event.type;
+      const action = cell("td", "", "", "live-action");
+      delete action.dataset.label; // no "Action:" caption on a phone, the button says it
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button-secondary live-end";
+      button.textContent = "End workout";
+      button.setAttribute("aria-label", "End workout: " + event.type + " of " + (event.name || event.username));
+      button.addEventListener("click", function () {
+        endWorkout(button, row);
+      });
+      action.append(button);
+      const lastRep = cell("td", "Last rep", "", "live-last");
+      row.append(who(event, "th"), cell("td", "Exercise", event.type), cell("td", "Reps", "0", "num live-count"), lastRep, action);
       rows.set(key, row);
       activeBody.prepend(row);
     }
@@ -96,7 +184,7 @@
   function showCount(row, total, lastRep) {
     row.querySelector(".live-count").textContent = String(total);
     row.dataset.lastRep = String(lastRep.getTime());
-    row.lastElementChild.textContent = clock(lastRep);
+    row.querySelector(".live-last").textContent = clock(lastRep);
   }
 
   function onRep(event) {
@@ -106,7 +194,7 @@
       return;
     }
     const isNew = !rows.has(key);
-    const row = activeRow(key, event.username, event.type);
+    const row = activeRow(key, event);
     showCount(row, event.total_reps, new Date());
     row.classList.remove("live-bump");
     void row.offsetWidth; // restart the highlight animation
@@ -126,7 +214,7 @@
     event.counts.slice().reverse().forEach(function (count) {
       const key = count.user_id + ":" + count.type;
       current.add(key);
-      showCount(activeRow(key, count.username, count.type), count.total_reps, new Date(count.last_rep_at));
+      showCount(activeRow(key, count), count.total_reps, new Date(count.last_rep_at));
       staleUpTo.set(key, { total: count.total_reps, until: until });
     });
     rows.forEach(function (row, key) {
@@ -141,20 +229,17 @@
   function onFinish(event) {
     const key = event.user_id + ":" + event.type;
     staleUpTo.set(key, { total: event.total_reps, until: Date.now() + LATE_REP_MS });
-    const active = rows.get(key);
-    if (active) {
-      active.remove();
-      rows.delete(key);
-      refreshActive();
-    }
+    removeRow(key);
     const when = new Date(event.created_at);
     const time = document.createElement("time");
     time.dateTime = event.created_at;
     time.textContent = dayAndTime(when);
     const whenCell = cell("td", "When", "");
     whenCell.append(time);
-    const whoCell = cell("td", "Who", "");
-    whoCell.append(handle(event.username));
+    const whoCell = who(event, "td");
+    if (event.ended_by) {
+      whoCell.append(note("ended by @" + event.ended_by));
+    }
     const row = document.createElement("tr");
     row.className = "live-new";
     row.append(whenCell, whoCell, cell("td", "Exercise", event.type), cell("td", "Reps", String(event.total_reps), "num"));
@@ -168,7 +253,7 @@
     }
     finishedCount += 1;
     counters.finished.textContent = String(finishedCount);
-    announce.textContent = event.username + " finished " + event.total_reps + " " + event.type + ".";
+    announce.textContent = (event.name || event.username) + " finished " + event.total_reps + " " + event.type + ".";
   }
 
   function retryLater() {

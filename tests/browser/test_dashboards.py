@@ -17,9 +17,10 @@ from websockets.sync.client import connect as ws_connect
 from accounts.tests.factories import AdminFactory, TrainerFactory, UserFactory
 from club.tests.factories import ClientFactory, MembershipFactory
 from reports.models import Report
-from tests.browser.support import PHONE, sign_in
+from tests.browser.support import DESKTOP, PHONE, sign_in
 from training.models import Exercise, Training, TrainingPlan
 from training.tests.factories import ExerciseFactory, TrainingExerciseFactory, TrainingFactory, TrainingPlanFactory
+from workouts.models import WorkoutSession
 from workouts.tests.factories import WorkoutSessionFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -115,7 +116,11 @@ def test_a_trainer_signs_up_a_client_builds_a_training_and_a_plan(server, page, 
 
     # Choosing another client in the plan form swaps in that client's trainings (htmx).
     page.get_by_role("link", name="New plan").click()
-    page.get_by_label("For client").select_option(label=f"Olga Sidorova · @{club['member'].user.username}")
+    # The client picker lists 20 at most; typing asks the server for the matches.
+    page.get_by_role("searchbox", name=re.compile("Search by name or phone")).fill("sidor")
+    olga = f"Olga Sidorova · @{club['member'].user.username}"
+    expect(page.get_by_label("For client").locator("option")).to_have_text(["Choose one of 1 match", olga])
+    page.get_by_label("For client").select_option(label=olga)
     expect(page.get_by_label(re.compile("Leg day"))).to_be_visible()
 
     # Live search of the catalog and of the clients (htmx swaps only the results).
@@ -127,9 +132,11 @@ def test_a_trainer_signs_up_a_client_builds_a_training_and_a_plan(server, page, 
     page.get_by_role("link", name="Chest").click()
     expect(page.locator(".tile-title")).to_have_text(["Bench press"])
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    # The trainer signed Maria up, so she is among "My clients" (the default) with or without a search.
+    expect(page.get_by_label("Clients", exact=True)).to_have_value("mine")
     page.get_by_label("Search").fill("kuzne")
+    expect(page).to_have_url(re.compile("q=kuzne"))
     expect(page.locator("#results tbody tr")).to_have_count(1)
-    assert "q=kuzne" in page.url
 
 
 ADMIN_PAGES = [
@@ -261,6 +268,49 @@ def test_a_trainer_watches_a_live_count_rise_and_the_workout_finish(server, page
     expect(row).to_have_count(0)
     expect(page.get_by_text("Nobody is counting reps right now.")).to_be_visible()
     expect(page.locator("[data-live-announce]")).to_have_text("ivan.p finished 5 squat.")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, {"width": 390, "height": 844}], ids=["1280px", "390px"])
+def test_a_trainer_sees_the_member_by_name_and_ends_a_workout_left_idle(server, page, size):
+    if server.ws_url is None:
+        pytest.skip("needs the daphne server on PostgreSQL: WebSocket is not served by the WSGI fallback")
+    coach = TrainerFactory(username="coach")
+    member = ClientFactory(first_name="Maria", last_name="Kuznetsova", user=UserFactory(username="maria.k"))
+    token = str(AccessToken.for_user(member.user))
+    page.set_viewport_size(size)
+    page.clock.install()  # the page's own clock: "idle" is minutes away, the test fast-forwards to it
+    sign_in(page, server.url, "coach", PASSWORD)
+    page.goto(f"{server.url}/dashboard/live/")
+    expect(page.get_by_role("status").filter(has_text="Live")).to_have_text("Live")
+
+    # The first rep's event names the member and links the client page: no reload, no @handle only.
+    assert send_reps(server.ws_url, token, 3) == 3
+    row = page.locator("[data-live-active] tr", has_text="Maria Kuznetsova")
+    expect(row.locator(".live-count")).to_have_text("3")
+    link = row.get_by_role("link", name="Maria Kuznetsova")
+    expect(link).to_have_attribute("href", f"/dashboard/clients/{member.pk}/")
+    expect(row).to_contain_text("@maria.k")
+    expect(page.locator("[data-live-active-count]")).to_have_text("1")
+
+    # The device never finishes: past WORKOUT_IDLE_MINUTES (10) the row moves to "Idle".
+    page.clock.fast_forward("11:00")
+    idle = page.locator("[data-live-idle] tr", has_text="Maria Kuznetsova")
+    expect(idle).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Idle"))).to_be_visible()
+    expect(page.locator("[data-live-active] tr")).to_have_count(0)
+    expect(page.locator("[data-live-active-count]")).to_have_text("0")
+    assert page.evaluate(NOTHING_SIDEWAYS), size
+
+    # Staff end it: saved like a finish, with who ended it, and listed at once.
+    idle.get_by_role("button", name="End workout").click()
+    expect(idle).to_have_count(0)
+    finished = page.locator("[data-live-finished] tr").first
+    expect(finished).to_contain_text("Maria Kuznetsova")
+    expect(finished).to_contain_text("ended by @coach")
+    expect(finished.locator("td").last).to_have_text("3")
+    expect(page.locator("[data-live-idle-section]")).to_be_hidden()
+    session = WorkoutSession.objects.get(user=member.user)
+    assert (session.total_reps, session.ended_by_id) == (3, coach.pk)
 
 
 def test_staff_request_a_report_follow_its_progress_and_download_it(server, report_worker, page, club):

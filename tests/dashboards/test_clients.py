@@ -1,10 +1,14 @@
+import datetime
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from club.models import Client, ClientStatus
 from club.tests.factories import ClientFactory, MembershipFactory
+from workouts.tests.factories import WorkoutSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +105,7 @@ def test_the_client_list_searches_names_and_phones_and_filters_by_status(client,
     client.force_login(trainer)
 
     def names(**query) -> list[str]:
+        query = {"clients": "all", **query}  # nobody's trainer here: every client
         return [str(c) for c in client.get(reverse("club:client-list"), query).context["page"].object_list]
 
     assert names(q="olga sidor") == ["Olga Sidorova"]
@@ -113,7 +118,8 @@ def test_the_live_search_answers_only_the_results(client, trainer):
     ClientFactory(first_name="Olga")
     client.force_login(trainer)
 
-    body = client.get(reverse("club:client-list"), {"q": "olga"}, headers={"HX-Request": "true"}).content.decode()
+    query = {"q": "olga", "clients": "all"}
+    body = client.get(reverse("club:client-list"), query, headers={"HX-Request": "true"}).content.decode()
 
     assert "Olga" in body
     assert "<html" not in body
@@ -122,7 +128,7 @@ def test_the_live_search_answers_only_the_results(client, trainer):
 def test_an_empty_club_and_an_empty_search_say_so(client, trainer):
     client.force_login(trainer)
 
-    assert "No clients yet." in client.get(reverse("club:client-list")).content.decode()
+    assert "No clients yet." in client.get(reverse("club:client-list"), {"clients": "all"}).content.decode()
     ClientFactory()
     assert "No client matches these filters." in client.get(reverse("club:client-list"), {"q": "zz"}).content.decode()
 
@@ -139,5 +145,24 @@ def test_the_client_page_shows_membership_history_and_chart_data(client, trainer
     assert "Spring block" in body
     assert response.context["charts"]["volume"] == {"labels": ["Legs"], "values": [1200.0]}
     assert response.context["charts"]["reps"]["values"] == [25]
+    assert response.context["charts"]["reps"]["series"] == [{"label": "squat", "values": [25]}]
     assert sum(response.context["charts"]["minutes"]["values"]) == 50
     assert '<script id="chart-minutes" type="application/json">' in body
+
+
+def test_reps_per_workout_session_draw_one_line_per_exercise_type(client, trainer, client_user):
+    start = timezone.now() - datetime.timedelta(days=3)
+    for day, (kind, reps) in enumerate([("squat", 20), ("push_up", 12), ("squat", 24), ("lunge", 8)]):
+        WorkoutSessionFactory(
+            user=client_user, exercise_type=kind, total_reps=reps, created_at=start + datetime.timedelta(hours=day)
+        )
+    client.force_login(trainer)
+
+    chart = client.get(reverse("club:client-detail", args=[client_user.client.pk])).context["charts"]["reps"]
+
+    assert len(chart["labels"]) == 4
+    assert chart["series"] == [
+        {"label": "lunge", "values": [None, None, None, 8]},
+        {"label": "push_up", "values": [None, 12, None, None]},
+        {"label": "squat", "values": [20, None, 24, None]},
+    ]

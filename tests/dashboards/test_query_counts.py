@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from club.models import Client
+
 pytestmark = pytest.mark.django_db
 
 # session + user, then the page's own reads (counts, the page of rows, the filter or request form's choices).
@@ -26,6 +28,7 @@ def test_list_pages_query_count_does_not_grow_with_rows(
     client, trainer, make_club, make_report, django_assert_num_queries, name, queries, size
 ):
     make_club(size)
+    Client.objects.update(trainer=trainer)  # the trainer's lists show "My clients" by default
     for _ in range(size):
         make_report()
     client.force_login(trainer)

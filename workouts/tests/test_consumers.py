@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.tests.factories import TrainerFactory, UserFactory
+from club.tests.factories import ClientFactory
 from config.asgi import application
 from workouts import protocol
 from workouts.connections import RedisConnectionSlots
@@ -335,7 +336,8 @@ async def watch_live(user) -> tuple[WebsocketCommunicator, dict]:
 
 async def test_a_new_staff_socket_first_gets_every_workout_in_progress(device_user, settings):
     settings.REP_MIN_INTERVAL_MS = 0
-    other = await database_sync_to_async(UserFactory)()
+    other_client = await database_sync_to_async(ClientFactory)(first_name="Olga", last_name="Ivanova")
+    other = other_client.user
     finished = await database_sync_to_async(UserFactory)()
     trainer = await database_sync_to_async(TrainerFactory)()
     started = timezone.now()
@@ -352,8 +354,22 @@ async def test_a_new_staff_socket_first_gets_every_workout_in_progress(device_us
     assert snapshot["event"] == "live_snapshot"
     rows = [{key: value for key, value in row.items() if key != "last_rep_at"} for row in snapshot["counts"]]
     assert rows == [  # the most recent rep first; the saved workout is not in progress any more
-        {"user_id": other.pk, "username": other.username, "type": "push_up", "total_reps": 1},
-        {"user_id": device_user.pk, "username": device_user.username, "type": "squat", "total_reps": 3},
+        {
+            "user_id": other.pk,
+            "username": other.username,
+            "name": "Olga Ivanova",
+            "client_url": f"/dashboard/clients/{other_client.pk}/",
+            "type": "push_up",
+            "total_reps": 1,
+        },
+        {
+            "user_id": device_user.pk,
+            "username": device_user.username,
+            "name": device_user.username,  # no client profile: the username, and no link
+            "client_url": None,
+            "type": "squat",
+            "total_reps": 3,
+        },
     ]
     for row in snapshot["counts"]:
         assert started - timedelta(seconds=1) <= datetime.fromisoformat(row["last_rep_at"]) <= timezone.now()
@@ -381,16 +397,19 @@ async def test_a_staff_socket_is_told_to_come_back_when_the_workouts_in_progress
     await assert_closed_with(live, 4503)
 
 
-async def test_staff_see_every_counted_rep_live(device_user):
+async def test_staff_see_every_counted_rep_live_with_the_members_name_and_page_from_the_first():
     trainer = await database_sync_to_async(TrainerFactory)()
+    member = await database_sync_to_async(ClientFactory)(first_name="Maria", last_name="Kuznetsova")
     live, _ = await watch_live(trainer)
-    communicator = await device(device_user)
+    communicator = await device(member.user)
     await send(communicator, REP)
     await send(communicator, REP)  # debounced: not a live event
     assert await live.receive_json_from(timeout=TIMEOUT) == {
         "event": "rep_update",
-        "user_id": device_user.pk,
-        "username": device_user.username,
+        "user_id": member.user.pk,
+        "username": member.user.username,
+        "name": "Maria Kuznetsova",
+        "client_url": f"/dashboard/clients/{member.pk}/",
         "type": "squat",
         "total_reps": 1,
     }

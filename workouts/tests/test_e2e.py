@@ -142,6 +142,8 @@ async def test_staff_on_one_server_see_workouts_in_progress_reps_and_finishes_fr
                 "event": "rep_update",
                 "user_id": device_user.pk,
                 "username": device_user.username,
+                "name": device_user.username,
+                "client_url": None,
                 "type": "tap",
                 "total_reps": 2,
             }

@@ -152,9 +152,12 @@ def test_finish_is_announced_to_staff_after_commit(
             "workout_id": workout_id,
             "user_id": client_user.pk,
             "username": "anna",
+            "name": str(client_user.client),
+            "client_url": f"/dashboard/clients/{client_user.client.pk}/",
             "type": "tap",
             "total_reps": 2,
             "created_at": session.created_at.isoformat(),
+            "ended_by": None,
         },
     }
 
