@@ -12,7 +12,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 worker_class = "sync"
 # On SIGTERM, in-flight requests are let finish this long; keep it below the supervisor's stop
 # timeout (compose stop_grace_period, systemd TimeoutStopSec).
-graceful_timeout = float(os.environ.get("WEB_SHUTDOWN_GRACE_SECONDS") or 20)
+graceful_timeout = int(float(os.environ.get("WEB_SHUTDOWN_GRACE_SECONDS") or 20))
 # A worker silent this long (a stuck request) is killed and replaced.
 timeout = int(os.environ.get("WEB_WORKER_TIMEOUT") or 30)
 # No access log: query strings carry `?token=`; the app's club.access log names every request
