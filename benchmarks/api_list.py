@@ -202,23 +202,33 @@ def start_lean_server(like_pid: int, workers: int, token: str) -> tuple[subproce
     base_dir = Path(__file__).resolve().parent.parent
     argv = [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:config.gunicorn"]
     argv += ["--bind", f"127.0.0.1:{port}", "benchmarks.lean_site:application"]
-    server = subprocess.Popen(argv, cwd=base_dir, env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    # Its output is not read: a pipe nobody drains would block it.
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
+    server = subprocess.Popen(argv, cwd=base_dir, env=env, **quiet)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the lean server exited with {server.returncode}")
+
+    async def probe() -> int:
+        connection = KeepAliveConnection(url, ENDPOINTS[0], token)
         try:
-            connection = KeepAliveConnection(url, ENDPOINTS[0], token)
-            status = asyncio.run(connection.get())
+            return await connection.get()
+        finally:
             connection.close()
-            if status == 200:
-                return server, url
+
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            status = asyncio.run(probe())
         except OSError:
-            pass
+            status = None
+        if status is not None:
+            break
         time.sleep(0.3)
+    if status == 200:
+        return server, url
     server.kill()
-    raise SystemExit("the lean server did not answer within 60 s")
+    server.wait()
+    raise SystemExit(f"the lean server answered {status} (exit code {server.returncode})")
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -16,7 +16,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.lean_settings"
 application = get_wsgi_application()
 
-from django.db.models import F  # noqa: E402
 from django.http import JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 from rest_framework_simplejwt.authentication import JWTAuthentication  # noqa: E402
@@ -68,7 +67,9 @@ def clients(request):
         return error
     number, size = page
     clients = Client.objects.with_effective_status().order_by("last_name", "first_name", "id")
-    rows = list(clients.values(*CLIENT_FIELDS, status=F("effective_status"))[(number - 1) * size : number * size])
+    rows = list(clients.values(*CLIENT_FIELDS, "effective_status")[(number - 1) * size : number * size])
+    for row in rows:
+        row["status"] = row.pop("effective_status")
     return JsonResponse(page_body(clients.count(), rows))
 
 

@@ -138,8 +138,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # ---------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg's pool instead of persistent connections: under ASGI every sync_to_async thread
-    # would otherwise keep a connection of its own open.
+    # psycopg's pool instead of persistent connections, one pool per process: under ASGI (web-ws,
+    # daphne) every sync_to_async thread would otherwise keep a connection of its own open; a
+    # gunicorn sync worker (web-http) uses one connection at a time, so its pool stays at min_size.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
