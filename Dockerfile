@@ -19,8 +19,8 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-inp
 USER club
 
 EXPOSE 8000
-# uvicorn (uvloop, httptools) serves the rep stream at about twice daphne's rate: docs/performance.md.
-# No access log and no INFO lines: uvicorn logs WebSocket paths with their query string, and `?token=` is one.
-# Through sh only to read FORWARDED_ALLOW_IPS when the container starts (unset or empty: trust no proxy's
-# X-Forwarded-For; docs/deployment.md); `exec` leaves uvicorn as PID 1, so it gets `docker stop`'s SIGTERM.
-CMD ["sh", "-c", "exec uvicorn --host 0.0.0.0 --port 8000 --no-access-log --log-level warning --lifespan off --ws core.servers:GoingAwayWebSocketProtocol --ws-max-size 1048576 --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-}\" config.asgi:application"]
+# HTTP by default: gunicorn, sync workers, one per core (config/gunicorn.py); docker-compose.yml runs the same
+# image as web-ws with uvicorn for /ws/. Through sh only to read FORWARDED_ALLOW_IPS when the container
+# starts (unset or empty: trust no proxy's X-Forwarded-For; docs/deployment.md); `exec` leaves gunicorn
+# as PID 1, so it gets `docker stop`'s SIGTERM and lets in-flight requests finish.
+CMD ["sh", "-c", "exec gunicorn -c python:config.gunicorn --bind 0.0.0.0:8000 --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-}\" config.wsgi:application"]

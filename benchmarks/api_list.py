@@ -2,32 +2,41 @@
 
 Not a test: a measuring tool (issue 4's benchmark). `make bench` runs it against the production
 topology (benchmarks/run_all.py). By hand: load the demo club and serve it the way production does
-(the Procfile's uvicorn command, DEBUG off, PostgreSQL with the psycopg pool), for example:
+(the Procfile's web-http command: gunicorn, sync workers; DEBUG off, PostgreSQL with the psycopg pool):
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/club_bench
     export DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=<50+ random chars>
     export DJANGO_SECURE_SSL_REDIRECT=false   # no TLS proxy in front here
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py seed_demo --clients 10000
     .venv/bin/python manage.py collectstatic --no-input
-    .venv/bin/uvicorn --port 8000 --no-access-log --log-level warning --lifespan off config.asgi:application &
-    .venv/bin/uvicorn --port 8001 --no-access-log --log-level warning --lifespan off config.asgi:application &
+    .venv/bin/gunicorn -c python:config.gunicorn --bind 127.0.0.1:8000 config.wsgi:application &
+    .venv/bin/gunicorn -c python:config.gunicorn --bind 127.0.0.1:8001 config.wsgi:application &
 
 Then, from the project root in the same environment (the token is minted with the servers' keys):
 
     .venv/bin/python benchmarks/api_list.py --url http://127.0.0.1:8000 --url http://127.0.0.1:8001 \
-        --pid <first server's pid> --pid <second server's pid>
+        --pid <first server's pid> --pid <second server's pid> --lean-like <first server's pid>
 
 Each endpoint gets `--concurrency` clients in a closed loop for `--duration` seconds, spread over
 the URLs round-robin. The query count per request is measured in-process with Django's test
 client against the same database, so it reflects the code, not the server. "CPU ms/req" is the
-servers' own CPU time per answered request (from /proc, given --pid), "client µs/req" this
-script's: both disturbed less by other load on the machine than requests/s.
+servers' own CPU time per answered request (from /proc, given --pid: each gunicorn master and its
+workers), "client µs/req" this script's: both disturbed less by other load on the machine than requests/s.
+
+With `--lean-like PID`, the script also starts a lean server (benchmarks/lean_site.py: a plain
+Django view of the same two pages, JWT auth, `.values()`, the count; no DRF) under gunicorn with
+the environment of server PID and as many sync workers as the measured servers have in all, and
+measures it right after each endpoint, alternating, as `lean <path>`. The closing lines give each
+page as a ratio to the lean one (req/s, and lean CPU ms/req over the page's: ≥ 0.7 is the target).
 """
 
 import argparse
 import asyncio
 import os
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -81,7 +90,8 @@ def queries_per_request(path: str, token: str) -> int:
 
 
 class KeepAliveConnection:
-    """One HTTP/1.1 keep-alive connection that sends the same GET again and again.
+    """One HTTP/1.1 keep-alive connection that sends the same GET again and again (and connects
+    again whenever the server closes it after a response, as gunicorn's sync workers do).
 
     A load generator on the same two cores as the servers takes CPU from them: httpx spent about
     a millisecond of it per request here, as much as a quarter of what a request costs the server.
@@ -116,6 +126,10 @@ class KeepAliveConnection:
             if not data:
                 raise ConnectionError("server closed the connection")
             self.parser.feed_data(data)
+        if not self.parser.should_keep_alive():
+            # gunicorn's sync workers answer `Connection: close`: the next request connects again,
+            # as the proxy in front of them does.
+            self.close()
         return self.parser.get_status_code()
 
     def close(self) -> None:
@@ -154,14 +168,72 @@ async def load(urls: list[str], path: str, token: str, concurrency: int, duratio
     return result
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the server processes have used (Linux /proc), the figure other load disturbs least."""
+    """User + system CPU time the server processes and their workers have used (Linux /proc), the figure
+    other load disturbs least."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    for process in [*pids, *(child for parent in pids for child in children(parent))]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def start_lean_server(like_pid: int, workers: int, token: str) -> tuple[subprocess.Popen, str]:
+    """benchmarks/lean_site.py under gunicorn, with server `like_pid`'s environment (settings, database, keys)."""
+    raw = Path(f"/proc/{like_pid}/environ").read_bytes().split(b"\0")
+    env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+    env["WEB_CONCURRENCY"] = str(workers)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base_dir = Path(__file__).resolve().parent.parent
+    argv = [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:config.gunicorn"]
+    argv += ["--bind", f"127.0.0.1:{port}", "benchmarks.lean_site:application"]
+    # Its output is not read: a pipe nobody drains would block it.
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
+    server = subprocess.Popen(argv, cwd=base_dir, env=env, **quiet)
+    url = f"http://127.0.0.1:{port}"
+
+    async def probe() -> int:
+        connection = KeepAliveConnection(url, ENDPOINTS[0], token)
+        try:
+            return await connection.get()
+        finally:
+            connection.close()
+
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            status = asyncio.run(probe())
+        except OSError:
+            status = None
+        if status is not None:
+            break
+        time.sleep(0.3)
+    if status == 200:
+        return server, url
+    server.kill()
+    server.wait()
+    raise SystemExit(f"the lean server answered {status} (exit code {server.returncode})")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -176,6 +248,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
     parser.add_argument("--path", action="append", help=f"endpoint to measure (default: {', '.join(ENDPOINTS)})")
     parser.add_argument("--pid", type=int, action="append", help="server process id: prints its CPU ms per request")
+    parser.add_argument(
+        "--lean-like", type=int, metavar="PID", help="also measure the lean view, served with this server's environment"
+    )
     args = parser.parse_args()
     urls = [url.rstrip("/") for url in (args.url or ["http://127.0.0.1:8000"])]
 
@@ -190,21 +265,46 @@ def main() -> None:
         f"{'endpoint':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'failed':>7} {'queries':>8}"
         f" {'CPU ms/req':>10} {'client µs/req':>13}"
     )
-    for path in args.path or ENDPOINTS:
-        queries = queries_per_request(path, token)
-        cpu_before, client_cpu_before = cpu_seconds(args.pid or []), time.process_time()
-        result = asyncio.run(load(urls, path, token, args.concurrency, args.duration))
-        client_cpu = time.process_time() - client_cpu_before
-        done = len(result.latencies)
-        cpu_used = cpu_seconds(args.pid or []) - cpu_before
-        cpu_per_request = cpu_used * 1000 / done if args.pid and done else float("nan")
-        milliseconds = [latency * 1000 for latency in result.latencies]
-        print(
-            f"{path:34} {done / result.elapsed:8.1f} {statistics.median(milliseconds) if done else float('nan'):8.1f}"
-            f" {percentile(milliseconds, 0.99):8.1f} {max(milliseconds, default=float('nan')):8.1f}"
-            f" {result.failures:7d} {queries:8d} {cpu_per_request:10.1f} {client_cpu * 1e6 / max(done, 1):13.0f}"
-        )
+    lean = None
+    if args.lean_like:
+        workers = sum(len(children(pid)) for pid in args.pid or []) or len(urls)
+        lean = start_lean_server(args.lean_like, workers, token)
+    ratios = []
+    try:
+        for path in args.path or ENDPOINTS:
+            queries = queries_per_request(path, token)
+            figures = measure(path, urls, args.pid or [], token, args, queries)
+            if lean:
+                lean_figures = measure(f"lean {path}", [lean[1]], [lean[0].pid], token, args, None)
+                ratios.append((path, figures, lean_figures))
+    finally:
+        if lean:
+            lean[0].send_signal(signal.SIGTERM)
+            lean[0].wait(30)
+    for path, (rate, cpu), (lean_rate, lean_cpu) in ratios:
+        print(f"{path} vs the lean view: {rate / lean_rate:.2f}x req/s, {lean_cpu / cpu:.2f}x CPU (lean ms / page ms)")
     print(f"load average after: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+
+
+def measure(label: str, urls: list[str], pids: list[int], token: str, args, queries: int | None):
+    """One closed-loop run; prints its row and returns (req/s, CPU ms per request)."""
+    path = label.removeprefix("lean ")
+    cpu_before, client_cpu_before = cpu_seconds(pids), time.process_time()
+    result = asyncio.run(load(urls, path, token, args.concurrency, args.duration))
+    client_cpu = time.process_time() - client_cpu_before
+    done = len(result.latencies)
+    cpu_used = cpu_seconds(pids) - cpu_before
+    cpu_per_request = cpu_used * 1000 / done if pids and done else float("nan")
+    milliseconds = [latency * 1000 for latency in result.latencies]
+    rate = done / result.elapsed
+    print(
+        f"{label:34} {rate:8.1f} {statistics.median(milliseconds) if done else float('nan'):8.1f}"
+        f" {percentile(milliseconds, 0.99):8.1f} {max(milliseconds, default=float('nan')):8.1f}"
+        f" {result.failures:7d} {'-' if queries is None else queries:>8} {cpu_per_request:10.1f}"
+        f" {client_cpu * 1e6 / max(done, 1):13.0f}",
+        flush=True,
+    )
+    return rate, cpu_per_request
 
 
 if __name__ == "__main__":

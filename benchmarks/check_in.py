@@ -34,7 +34,7 @@ TARGET_P99_MS = 30.0
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection POSTing JSON; httptools finds the end of each response."""
+    """One HTTP/1.1 connection POSTing JSON, kept while the server keeps it; httptools finds each response's end."""
 
     def __init__(self, url: str, token: str) -> None:
         parts = urlsplit(url)
@@ -61,6 +61,8 @@ class Connection:
             if not data:
                 raise ConnectionError("server closed the connection")
             parser.feed_data(data)
+        if not parser.should_keep_alive():
+            self.close()  # gunicorn's sync workers answer `Connection: close`: the next post reconnects
         return parser.get_status_code()
 
     def close(self) -> None:

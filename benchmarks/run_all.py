@@ -156,23 +156,24 @@ def main() -> None:
                 argv = [
                     "benchmarks/api_list.py",
                     *(f"--url={url}" for url in urls),
-                    *(f"--pid={web.popen.pid}" for web in topology.webs),
+                    *(f"--pid={web.http.popen.pid}" for web in topology.webs),
+                    f"--lean-like={topology.webs[0].http.popen.pid}",
                     f"--duration={args.duration}",
                 ]
-                measure("api_list", f"API lists, {len(urls)} web processes", argv, script_env)
+                measure("api_list", f"API lists, {len(urls)} gunicorn web-http, vs a lean view", argv, script_env)
             if "ws_reps" in selected:
                 argv = [
                     "benchmarks/ws_reps.py",
-                    *(f"--url={url.replace('http', 'ws', 1)}" for url in urls),
+                    *(f"--url={web.ws_url}" for web in topology.webs),
                     f"--duration={args.duration}",
                 ]
-                measure("ws_reps", f"rep stream, {len(urls)} web processes", argv, script_env)
+                measure("ws_reps", f"rep stream, {len(urls)} uvicorn web-ws", argv, script_env)
             if "check_in" in selected:
                 web = topology.webs[0]
                 argv = [
                     "benchmarks/check_in.py",
                     f"--url={web.url}",
-                    f"--pid={web.popen.pid}",
+                    f"--pid={web.http.popen.pid}",
                     f"--duration={args.duration}",
                 ]
                 # The servers' key, so the script signs member cards they accept.
@@ -219,7 +220,7 @@ def render(results, *, about: str, started: datetime.datetime, duration: float) 
         START,
         "## `make bench` (generated)",
         "",
-        f"Run {started:%Y-%m-%d %H:%M} UTC on {about}. The Procfile's topology on loopback (2 web processes,",
+        f"Run {started:%Y-%m-%d %H:%M} UTC on {about}. The Procfile's topology on loopback (2 web-http, 2 web-ws,",
         f"2 workers, the staff worker, beat, the payment consumer, production settings), {duration:g} s per",
         "measurement; each script's own output follows, verbatim.",
         "",

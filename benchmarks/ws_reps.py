@@ -11,7 +11,7 @@ round trip; `DJANGO_DEBUG=false`), all sharing the `REDIS_URL` and `DATABASE_URL
     $B --serve daphne --connections 1000 --mode paced --rate 1 --duration 60
     $B --serve daphne --mode cycles --cycles 10000 --connections 10     # RSS over connect/disconnect
     $B --serve daphne --processes 2 --connections 100 --duration 20     # two processes, one Redis
-    $B --serve uvicorn ...                                              # the same under uvicorn
+    $B --serve uvicorn ...                                              # the same under uvicorn (web-ws)
     $B --serve uvicorn --mode flood --flooders 20 --connections 1 --rate 10 --duration 20
         # one user's 20 sockets flood (from a second client process) while another device sends
         # 10 reps/s: that device's latency is what the flood costs others (issue 11)
@@ -92,7 +92,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_command(kind: str, port: int) -> list[str]:
+def server_command(kind: str, port: int, uvicorn_ws: str = "auto") -> list[str]:
     bin_dir = Path(sys.executable).parent
     if kind == "daphne":
         return [str(bin_dir / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
@@ -112,17 +112,21 @@ def server_command(kind: str, port: int) -> list[str]:
         "--ws-max-size",
         str(1024 * 1024),
         "--ws",
-        "core.servers:GoingAwayWebSocketProtocol",
+        uvicorn_ws,
         "config.asgi:application",
     ]
 
 
-def start_servers(kind: str, count: int, *, flood_guard: bool = False) -> list[tuple[subprocess.Popen, str]]:
+def start_servers(
+    kind: str, count: int, *, flood_guard: bool = False, uvicorn_ws: str = "auto"
+) -> list[tuple[subprocess.Popen, str]]:
     servers = []
     env = {**os.environ, **SERVER_ENV, **({} if flood_guard else NO_FLOOD_GUARD)}
     for _ in range(count):
         port = free_port()
-        process = subprocess.Popen(server_command(kind, port), cwd=BASE_DIR, env=env, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            server_command(kind, port, uvicorn_ws), cwd=BASE_DIR, env=env, stderr=subprocess.DEVNULL
+        )
         servers.append((process, f"127.0.0.1:{port}"))
     for process, address in servers:
         deadline = time.monotonic() + 60
@@ -370,6 +374,9 @@ def report(args, stats: Stats, elapsed: float, lost: int | None, servers: list[d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--serve", choices=["daphne", "uvicorn"], help="start the servers for the run")
+    parser.add_argument(
+        "--uvicorn-ws", default="auto", help="uvicorn's --ws: auto, websockets-sansio, wsproto or a protocol class"
+    )
     parser.add_argument("--processes", type=int, default=1, help="server processes to start (with --serve)")
     parser.add_argument("--url", action="append", help="server base URL, repeatable (default ws://127.0.0.1:8000)")
     parser.add_argument("--server-pid", type=int, action="append", default=[], help="servers started by hand")
@@ -393,7 +400,11 @@ def main() -> None:
     message = json.dumps({"event": "rep_detected", "type": exercise_type})
 
     flood_token = mint_tokens(1, "bench-flooder")[0][1] if args.mode == "flood" else None
-    started_servers = start_servers(args.serve, args.processes, flood_guard=args.mode == "flood") if args.serve else []
+    started_servers = (
+        start_servers(args.serve, args.processes, flood_guard=args.mode == "flood", uvicorn_ws=args.uvicorn_ws)
+        if args.serve
+        else []
+    )
     flood_totals = None
     try:
         if started_servers:

@@ -1,3 +1,8 @@
+"""The WSGI application: production's HTTP under gunicorn (Procfile `web-http`, config/gunicorn.py).
+
+The same Django project, settings and middleware as config/asgi.py serves over ASGI.
+"""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["web", "worker", "staff-worker", "beat", "payments"]
-LONG_RUNNING = ["postgres", "redis", "rabbitmq", *APP_SERVICES]
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+APP_SERVICES = ["web-http", "web-ws", "worker", "staff-worker", "beat", "payments"]
+WEB_SERVICES = ["web-http", "web-ws"]
+LONG_RUNNING = ["postgres", "redis", "rabbitmq", *APP_SERVICES, "proxy"]
 SPEC_VARIABLES = {
     "DATABASE_URL",
     "REDIS_URL",
@@ -49,6 +52,10 @@ def settings_source() -> str:
     return "".join(path.read_text() for path in (ROOT / "config" / "settings").glob("*.py"))
 
 
+def gunicorn_source() -> str:
+    return (ROOT / "config" / "gunicorn.py").read_text()
+
+
 def variables_read_by_settings() -> set[str]:
     return set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z0-9_]+)\"", settings_source()))
 
@@ -57,7 +64,7 @@ def test_compose_runs_the_whole_topology():
     assert set(SERVICES) == {*LONG_RUNNING, "migrate"}
 
 
-@pytest.mark.parametrize("name", ["postgres", "redis", "rabbitmq", "web", "worker", "staff-worker"])
+@pytest.mark.parametrize("name", ["postgres", "redis", "rabbitmq", *WEB_SERVICES, "proxy", "worker", "staff-worker"])
 def test_long_running_services_have_health_checks(name):
     assert SERVICES[name]["healthcheck"]["test"]
 
@@ -91,12 +98,14 @@ def test_app_services_wait_for_healthy_backing_services_and_use_production_setti
 def test_migrations_run_once_before_any_web_process_starts():
     assert "manage.py migrate" in SERVICES["migrate"]["command"]
     assert SERVICES["migrate"]["restart"] == "no"
-    assert SERVICES["web"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
-    assert "migrate" not in SERVICES["web"]["command"]
+    for name in WEB_SERVICES:
+        assert SERVICES[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert "migrate" not in SERVICES[name]["command"]
 
 
 def test_web_and_worker_run_several_replicas_and_beat_exactly_one():
-    assert SERVICES["web"]["deploy"]["replicas"] >= 2
+    for name in WEB_SERVICES:
+        assert SERVICES[name]["deploy"]["replicas"] >= 2
     assert SERVICES["worker"]["deploy"]["replicas"] >= 2
     assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
 
@@ -110,7 +119,7 @@ def test_every_app_process_writes_metrics_to_one_shared_tmpfs_directory():
 
 
 def test_processes_get_longer_to_stop_than_a_request_gets_to_finish():
-    grace = float(re.search(r'"WEB_SHUTDOWN_GRACE_SECONDS", default=([\d.]+)', settings_source()).group(1))
+    grace = float(re.search(r'"WEB_SHUTDOWN_GRACE_SECONDS"\) or ([\d.]+)', gunicorn_source()).group(1))
     for name in APP_SERVICES:
         assert int(SERVICES[name]["stop_grace_period"].removesuffix("s")) > grace
 
@@ -119,7 +128,8 @@ def test_the_procfile_runs_the_same_processes_as_compose():
     lines = (ROOT / "Procfile").read_text().splitlines()
     procfile = dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
     assert set(procfile) == set(APP_SERVICES)
-    assert procfile["web"].split()[0] == SERVICES["web"]["command"].split()[0]
+    for name in WEB_SERVICES:
+        assert procfile[name].split()[0] == SERVICES[name]["command"].split()[0]
     assert " ".join(SERVICES["payments"]["command"]) in procfile["payments"]
 
 
@@ -138,24 +148,58 @@ def test_staff_reports_have_a_worker_of_their_own_and_every_queue_a_consumer():
         assert argv[argv.index("--hostname") + 1] == "staff@%h"  # not the workers' celery@%h on a shared host
 
 
-def test_every_uvicorn_web_process_closes_sockets_as_going_away():
-    # uvicorn's own protocol closes with 1012 on shutdown; core/servers.py's closes with 1001 (issue 8).
+def test_http_is_served_by_gunicorn_and_websockets_by_stock_uvicorn_everywhere():
     commands = web_commands()
-    assert len(commands) == 5
+    assert len(commands) == 9  # Procfile 2, compose 2, Dockerfile 1, docs/deployment.md 4
     for command in commands:
-        assert "--ws core.servers:GoingAwayWebSocketProtocol " in command, command
+        server = command.split()[0].rsplit("/", 1)[-1]
+        if server == "gunicorn":
+            assert "-c python:config.gunicorn " in command, command
+            assert command.endswith("config.wsgi:application"), command
+        else:
+            assert server == "uvicorn", command
+            assert command.endswith("config.asgi:application"), command
+            assert "--ws " not in command, command  # uvicorn's own WebSocket protocol, nothing patched
+
+
+def test_the_proxy_routes_websockets_to_uvicorn_and_the_rest_to_gunicorn():
+    conf = NGINX_CONF.read_text()
+    ws_location = re.search(r"location /ws/ \{(.*?)\n        \}", conf, re.DOTALL).group(1)
+    http_location = re.search(r"location / \{(.*?)\n        \}", conf, re.DOTALL).group(1)
+    assert "proxy_pass http://web_ws;" in ws_location
+    assert "Upgrade $http_upgrade" in ws_location
+    assert "proxy_pass http://web_http;" in http_location
+    assert re.search(r"upstream web_ws \{\s*server web-ws:8001;", conf)
+    assert re.search(r"upstream web_http \{[^}]*server web-http:8000;", conf)
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in SERVICES["proxy"]["volumes"]
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx)")
+def test_the_proxy_configuration_passes_nginx_t(tmp_path):
+    # Compose's service names resolve only on its network: the same file, upstreams on loopback.
+    conf = NGINX_CONF.read_text().replace("web-http:8000", "127.0.0.1:8000").replace("web-ws:8001", "127.0.0.1:8001")
+    (tmp_path / "nginx.conf").write_text(re.sub(r"(?m)^pid .*;$", f"pid {tmp_path / 'nginx.pid'};", conf))
+    check = subprocess.run(
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert "test is successful" in check.stderr
 
 
 def web_commands() -> list[str]:
-    """Every uvicorn web command: Procfile, compose, Dockerfile and the ones docs/deployment.md shows."""
+    """Every gunicorn and uvicorn web command: Procfile, compose, Dockerfile and the ones docs/deployment.md shows."""
     procfile = (ROOT / "Procfile").read_text()
     dockerfile = re.search(r"^CMD (.*)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE).group(1)
     deployment = (ROOT / "docs" / "deployment.md").read_text()
     return [
-        *re.findall(r"^web: (.*)$", procfile, re.MULTILINE),
-        SERVICES["web"]["command"],
-        " ".join(json.loads(dockerfile)),
-        *re.findall(r"uvicorn --[^`\n]*", deployment),
+        *re.findall(r"^web-(?:http|ws): (.*)$", procfile, re.MULTILINE),
+        *(SERVICES[name]["command"].strip() for name in WEB_SERVICES),
+        json.loads(dockerfile)[-1].removeprefix("exec "),
+        *re.findall(r"(?:/srv/club/\.venv/bin/)?(?:gunicorn|uvicorn) -[^`\n]*", deployment),
     ]
 
 
@@ -163,7 +207,7 @@ def test_every_web_process_believes_forwarded_headers_only_from_the_configured_p
     # Without the option uvicorn believes X-Forwarded-For from loopback (or $FORWARDED_ALLOW_IPS when
     # set): a same-host proxy would let any client choose its throttle address (issue 11).
     commands = web_commands()
-    assert len(commands) == 5
+    assert len(commands) == 9  # Procfile 2, compose 2, Dockerfile 1, docs/deployment.md 4
     for command in commands:
         assert re.search(r"--forwarded-allow-ips \"?\$\{FORWARDED_ALLOW_IPS(:-)?\}\"? ", command), command
 
@@ -186,7 +230,7 @@ def test_daphne_believes_forwarded_headers_only_when_a_proxy_is_configured():
 
 def test_env_example_names_only_settings_that_exist():
     compose_only = {"POSTGRES_PASSWORD"}
-    web_server_only = {"FORWARDED_ALLOW_IPS"}  # read by uvicorn's command line, not by Django
+    web_server_only = set(re.findall(r'os\.environ\.get\("(\w+)"\)', gunicorn_source()))  # config/gunicorn.py
     assert example_variables() - compose_only - web_server_only <= variables_read_by_settings()
 
 

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # REMOTE_ADDR from X-Forwarded-For, for requests from FORWARDED_ALLOW_IPS only (core/proxy.py).
+    "core.proxy.TrustedProxyMiddleware",
     "core.observability.RequestObservabilityMiddleware",
     "core.health.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -138,8 +140,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # ---------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg's pool instead of persistent connections: under ASGI every sync_to_async thread
-    # would otherwise keep a connection of its own open.
+    # psycopg's pool instead of persistent connections, one pool per process: under ASGI (web-ws,
+    # daphne) every sync_to_async thread would otherwise keep a connection of its own open; a
+    # gunicorn sync worker (web-http) uses one connection at a time, so its pool stays at min_size.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
@@ -305,9 +308,10 @@ REST_FRAMEWORK = {
         "auth_confirm": env("AUTH_THROTTLE_CONFIRM_RATE", default="60/min"),
     },
     # The per-IP throttles key on REMOTE_ADDR and never read X-Forwarded-For themselves. Which proxies
-    # may name the client is decided once, by the web server: uvicorn's --forwarded-allow-ips from
-    # FORWARDED_ALLOW_IPS (default: none) rewrites REMOTE_ADDR only for requests from those addresses
-    # (docs/deployment.md). A second count here could be fed a forged header by a direct client.
+    # may name the client is decided once, from FORWARDED_ALLOW_IPS (default: none): uvicorn's
+    # --forwarded-allow-ips for /ws/, core/proxy.py for gunicorn's HTTP, rewrite REMOTE_ADDR only for
+    # requests from those addresses (docs/deployment.md). A second count here could be fed a forged
+    # header by a direct client.
     "NUM_PROXIES": 0,
 }
 
@@ -501,15 +505,8 @@ LOGGING = {
         "django.server": {"handlers": [], "propagate": True},
     },
 }
+# The reverse proxies (comma-separated addresses, or *) whose X-Forwarded-For names the client
+# (core/proxy.py); the Procfile passes the same variable to gunicorn and uvicorn. Empty: nobody.
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=[])
 # Bearer token a Prometheus scraper presents at /metrics (admins may look while signed in).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-# On SIGTERM a web process lets in-flight requests finish this long (core/asgi.py); keep it below the
-# supervisor's stop timeout (compose stop_grace_period, systemd TimeoutStopSec).
-WEB_SHUTDOWN_GRACE_SECONDS = env.float("WEB_SHUTDOWN_GRACE_SECONDS", default=20.0)
-# Request threads a web process keeps idle for the next requests (core/asgi.py); more concurrent
-# requests than this still get threads, which stop when their request ends.
-ASGI_IDLE_REQUEST_THREADS = env.int("ASGI_IDLE_REQUEST_THREADS", default=32)
-# Requests a web process runs Django code for at once; the others wait their turn (core/asgi.py).
-# One still running after ASGI_ACTIVE_REQUEST_MS is waiting on I/O and stops counting.
-ASGI_ACTIVE_REQUESTS = env.int("ASGI_ACTIVE_REQUESTS", default=1)
-ASGI_ACTIVE_REQUEST_MS = env.int("ASGI_ACTIVE_REQUEST_MS", default=100)

@@ -68,7 +68,7 @@ def cleanup(topology: Topology, *, redis_url: str, broker_url: str) -> None:
 
 @pytest.fixture
 def start_web(django_db_blocker, tmp_path):
-    """Starts the Procfile's web command alone (no worker, beat or consumer), with `extra_env`."""
+    """Starts one web node (the Procfile's web-http and web-ws), no worker, beat or consumer, with `extra_env`."""
     require_services()
     started: list[Topology] = []
 

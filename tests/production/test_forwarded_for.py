@@ -1,6 +1,6 @@
-"""Who may name the client in X-Forwarded-For: the Procfile's web command under the production settings.
+"""Who may name the client in X-Forwarded-For: the Procfile's web-http (gunicorn) under the production settings.
 
-The per-address login throttle keys on REMOTE_ADDR, which uvicorn rewrites from X-Forwarded-For only
+The per-address login throttle keys on REMOTE_ADDR, which core/proxy.py rewrites from X-Forwarded-For only
 for peers listed in FORWARDED_ALLOW_IPS (docs/deployment.md). Each test starts one web process of its
 own (no worker, beat or consumer) with an IP limit of 5 sign-in attempts a minute, and sends from
 loopback, where a proxy on the same host would be.

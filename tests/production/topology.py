@@ -1,5 +1,5 @@
-"""The production topology of the Procfile, started for real on loopback: web x2, worker x2, the staff reports
-worker, beat, consumer x2.
+"""The production topology of the Procfile, started for real on loopback: web x2 (each a gunicorn for HTTP and
+a uvicorn for /ws/), worker x2, the staff reports worker, beat, consumer x2.
 
 Used by the tests in this package (against the test database, a Redis DB and a RabbitMQ vhost) and by
 `make bench` (benchmarks/run_all.py). Every process runs `config.settings.production` with its
@@ -174,6 +174,52 @@ class Process:
         self.popen.wait()
 
 
+@dataclass
+class Web:
+    """One web node: gunicorn (`web-http`) and uvicorn (`web-ws`) side by side, as the reverse proxy
+    sees them. Without a proxy in tests, `url` is gunicorn's port and `ws_url` uvicorn's."""
+
+    http: Process
+    ws: Process
+
+    @property
+    def name(self) -> str:
+        return self.http.name.replace("web-http-", "web-")
+
+    @property
+    def url(self) -> str:
+        return self.http.url
+
+    @property
+    def ws_url(self) -> str:
+        return self.ws.url.replace("http://", "ws://")
+
+    @property
+    def ws_port(self) -> int:
+        return self.ws.port
+
+    @property
+    def alive(self) -> bool:
+        return self.http.alive and self.ws.alive
+
+    def log(self) -> str:
+        return self.http.log() + self.ws.log()
+
+    def signal(self, signum: int, *, group: bool = False) -> None:
+        self.http.signal(signum, group=group)
+        self.ws.signal(signum, group=group)
+
+    def wait(self, timeout: float) -> tuple[int, int]:
+        return self.http.popen.wait(timeout), self.ws.popen.wait(timeout)
+
+    def start(self) -> None:
+        self.http.start()
+        self.ws.start()
+
+    def ready(self) -> bool:
+        return self.http.ready() and self.ws.ready()
+
+
 class Topology:
     """The Procfile's processes with the same environment; `extra_env` overrides anything."""
 
@@ -228,9 +274,13 @@ class Topology:
             self.env.pop(name, None)
         self.processes: dict[str, Process] = {}
         commands = procfile_commands()
+        self._webs: list[Web] = []
         for n in range(1, webs + 1):
-            port = free_port()
-            self._add(f"web-{n}", procfile_argv(commands["web"], port=port, env=self.env), port=port)
+            http_port, ws_port = free_port(), free_port()
+            http_argv = procfile_argv(commands["web-http"], port=http_port, env=self.env)
+            self._add(f"web-http-{n}", http_argv, port=http_port)
+            self._add(f"web-ws-{n}", procfile_argv(commands["web-ws"], port=ws_port, env=self.env), port=ws_port)
+            self._webs.append(Web(self.processes[f"web-http-{n}"], self.processes[f"web-ws-{n}"]))
         for n in range(1, workers + 1):
             # One pool process each, named, so a test knows which worker ran a task.
             argv = procfile_argv(commands["worker"], replace={"--concurrency": "1"})
@@ -259,8 +309,8 @@ class Topology:
         return self.processes[name]
 
     @property
-    def webs(self) -> list[Process]:
-        return [process for name, process in self.processes.items() if name.startswith("web-")]
+    def webs(self) -> list[Web]:
+        return self._webs
 
     def start(self, timeout: float = 60.0) -> None:
         for process in self.processes.values():
@@ -268,7 +318,7 @@ class Topology:
         for process in self.processes.values():
             self.wait_ready(process, timeout=timeout)
 
-    def wait_ready(self, process: Process, timeout: float = 60.0) -> None:
+    def wait_ready(self, process: "Process | Web", timeout: float = 60.0) -> None:
         wait_until(process.ready, timeout=timeout, interval=0.2, message=f"{process.name} ready")
 
     def restart(self, name: str) -> None:
@@ -288,7 +338,7 @@ class Topology:
     def logs(self) -> str:
         return "\n".join(f"===== {name}\n{process.log()}" for name, process in self.processes.items())
 
-    def metrics(self, web: Process | None = None) -> str:
+    def metrics(self, web: Web | None = None) -> str:
         response = httpx.get(
             f"{(web or self.webs[0]).url}/metrics",
             headers={"Authorization": f"Bearer {self.metrics_token}"},
