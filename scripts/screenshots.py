@@ -1,6 +1,8 @@
-"""`make screenshots`: every dashboard and admin page at desktop (1280 px) and phone (375 px) width.
+"""`make screenshots`: every dashboard and admin page at desktop (1280 px) and phone (375/390 px) width.
 
-Written to docs/screenshots/; `make screenshots-admin` (`--admin`) takes only the admin's (admin-*.png).
+Written to build/screenshots/ (ignored by git), to look at; those that docs/ or the README show are copied
+to docs/screenshots/, the only ones committed. `make screenshots-admin` (`--admin`) takes only the
+admin's (admin-*.png).
 
 Runs the app on a throwaway SQLite database filled by `seed_demo`, served by daphne on a free port,
 and signs in with the demo logins, so the pictures show a believable club.
@@ -10,6 +12,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.support import DESKTOP, PHONE, PHONE_390, Problems, chromium_path, launch, sign_in  # noqa: E402
 
-OUT = ROOT / "docs" / "screenshots"
+OUT = ROOT / "build" / "screenshots"
+DOCUMENTED = ROOT / "docs" / "screenshots"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 DAPHNE = str(ROOT / ".venv" / "bin" / "daphne")
 TRAINER = ("trainer", "trainer-demo-pass")
@@ -150,11 +154,22 @@ def main(argv: list[str]) -> int:
         finally:
             server.terminate()
             server.wait(timeout=10)
+    publish_documented()
     # The 403 page is expected once per width; anything else is a bug to fix.
     unexpected = [problem for problem in problems.found if "HTTP 403" not in problem]
     for problem in unexpected:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     return 1 if unexpected else 0
+
+
+def publish_documented() -> None:
+    """Copy to docs/screenshots/ the pictures that the docs or the README link; the rest stay in build/."""
+    prose = "".join(path.read_text() for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+    DOCUMENTED.mkdir(parents=True, exist_ok=True)
+    for picture in sorted(OUT.glob("*.png")):
+        if picture.name in prose:
+            shutil.copyfile(picture, DOCUMENTED / picture.name)
+            print(f"  documented: {picture.name}")
 
 
 def shoot_dashboards(page: Page, base: str, pages: dict[str, str]) -> None:
