@@ -121,6 +121,10 @@ def server(request, django_db_setup, django_db_blocker, tmp_path_factory):
             "WORKOUT_COUNTER_KEY_PREFIX": prefix,
             # Debouncing is the workout tests' subject; here a rep a test sends is a rep on the page.
             "REP_MIN_INTERVAL_MS_BY_TYPE": "squat=0",
+            # The journeys sign the same people in many times a minute; brute-force limits are the
+            # auth tests' subject (they count in the shared cache, across this module's tests).
+            "AUTH_THROTTLE_IP_RATE": "10000/min",
+            "AUTH_THROTTLE_USERNAME_RATE": "10000/min",
         }
     )
     try:
