@@ -31,6 +31,7 @@ from club.models import (
 from club.selectors import payment_takings, phone_search_digits
 from club.services import MEMBERSHIP_DAYS_PER_PAYMENT, client_update
 from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, change_link, pill
+from core.dashboard import add_service_errors
 from core.exceptions import ApplicationError
 from core.selectors import EXPIRY_WINDOW_DAYS
 from reports.models import ReportFormat, ReportKind
@@ -69,14 +70,16 @@ def desk_only(request: HttpRequest) -> None:
         raise PermissionDenied("Only the club's admins sell, refund, hold and correct memberships.")
 
 
-def add_service_errors(form, error: ValidationError | ApplicationError) -> None:
-    """A service's refusal next to the field it names (`membership_id` → membership), else above the form."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for key, messages_ in error.message_dict.items():
-            name = next((name for name in (key, key.removesuffix("_id")) if name in form.fields), None)
-            form.add_error(name, messages_)
-    else:
-        form.add_error(None, getattr(error, "messages", None) or [error.message])
+def run_desk_service(request: HttpRequest, form, service, **arguments):
+    """What `service(**arguments, **form.cleaned_data)` returns for a valid POSTed form; None when the form
+    was not posted, is invalid, or the service refused (its errors are then on the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return service(**arguments, **form.cleaned_data)
+    except (ValidationError, ApplicationError) as error:
+        add_service_errors(form, error)
+        return None
 
 
 def receipt_url(payment: Payment) -> str | None:
@@ -422,15 +425,11 @@ class ClientAdmin(CheckedDeleteAdmin):
     def sell_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         client = self._desk_client(request, object_id)
         form = SaleForm(posted(request), initial={"membership": client.membership_id})
-        if request.method == "POST" and form.is_valid():
-            try:
-                payment = services.membership_sale(client=client, staff=request.user, **form.cleaned_data)
-            except (ValidationError, ApplicationError) as error:
-                add_service_errors(form, error)
-            else:
-                client = fresh(client.pk)
-                self._sale_message(request, payment, f"Sold {payment.amount} to {client}: {paid_until_text(client)}.")
-                return self._back_to(client)
+        payment = run_desk_service(request, form, services.membership_sale, client=client, staff=request.user)
+        if payment is not None:
+            client = fresh(client.pk)
+            self._sale_message(request, payment, f"Sold {payment.amount} to {client}: {paid_until_text(client)}.")
+            return self._back_to(client)
         return desk_form_response(
             request,
             self,
@@ -444,16 +443,12 @@ class ClientAdmin(CheckedDeleteAdmin):
     def hold_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         client = self._desk_client(request, object_id)
         form = HoldForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                hold = services.hold_create(client=client, staff=request.user, **form.cleaned_data)
-            except (ValidationError, ApplicationError) as error:
-                add_service_errors(form, error)
-            else:
-                client = fresh(client.pk)
-                text = f"{client} is on hold {hold} ({hold.days} days): {paid_until_text(client)}."
-                self.message_user(request, text, messages.SUCCESS)
-                return self._back_to(client)
+        hold = run_desk_service(request, form, services.hold_create, client=client, staff=request.user)
+        if hold is not None:
+            client = fresh(client.pk)
+            text = f"{client} is on hold {hold} ({hold.days} days): {paid_until_text(client)}."
+            self.message_user(request, text, messages.SUCCESS)
+            return self._back_to(client)
         return desk_form_response(
             request,
             self,
@@ -467,15 +462,10 @@ class ClientAdmin(CheckedDeleteAdmin):
     def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         client = self._desk_client(request, object_id)
         form = CorrectionForm(posted(request), initial={"expiration_date": client.expiration_date})
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.client_expiration_correct(client=client, staff=request.user, **form.cleaned_data)
-            except (ValidationError, ApplicationError) as error:
-                add_service_errors(form, error)
-            else:
-                client = fresh(client.pk)
-                self.message_user(request, f"Corrected: {client} is {paid_until_text(client)}.", messages.SUCCESS)
-                return self._back_to(client)
+        if run_desk_service(request, form, services.client_expiration_correct, client=client, staff=request.user):
+            client = fresh(client.pk)
+            self.message_user(request, f"Corrected: {client} is {paid_until_text(client)}.", messages.SUCCESS)
+            return self._back_to(client)
         return desk_form_response(
             request,
             self,
@@ -490,15 +480,10 @@ class ClientAdmin(CheckedDeleteAdmin):
         client = self._desk_client(request, object_id)
         hold = get_object_or_404(MembershipHold, pk=hold_id, client=client)
         form = HoldCancelForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.hold_cancel(hold=hold, staff=request.user, **form.cleaned_data)
-            except (ValidationError, ApplicationError) as error:
-                add_service_errors(form, error)
-            else:
-                client = fresh(client.pk)
-                self.message_user(request, f"Hold {hold} cancelled: {paid_until_text(client)}.", messages.SUCCESS)
-                return self._back_to(client)
+        if run_desk_service(request, form, services.hold_cancel, hold=hold, staff=request.user):
+            client = fresh(client.pk)
+            self.message_user(request, f"Hold {hold} cancelled: {paid_until_text(client)}.", messages.SUCCESS)
+            return self._back_to(client)
         return desk_form_response(
             request,
             self,
@@ -696,19 +681,11 @@ class PaymentAdmin(ClubAdmin):
         desk_only(request)
         payment = get_object_or_404(Payment.objects.select_related("client"), pk=object_id)
         form = RefundForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.payment_refund(payment=payment, staff=request.user, **form.cleaned_data)
-            except (ValidationError, ApplicationError) as error:
-                add_service_errors(form, error)
-            else:
-                client = fresh(payment.client_id)
-                self.message_user(
-                    request,
-                    f"Refunded {payment.amount} to {client}: {paid_until_text(client)}.",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(reverse("admin:club_payment_change", args=[payment.pk]))
+        if run_desk_service(request, form, services.payment_refund, payment=payment, staff=request.user):
+            client = fresh(payment.client_id)
+            text = f"Refunded {payment.amount} to {client}: {paid_until_text(client)}."
+            self.message_user(request, text, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:club_payment_change", args=[payment.pk]))
         return desk_form_response(
             request,
             self,

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from accounts.models import Role, User
 from accounts.permissions import is_staff_member
+from core.exceptions import ApplicationError
 
 PAGE_SIZE = 25
 
@@ -30,12 +31,15 @@ def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapped
 
 
-def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's ValidationError next to the form fields it names.
+def add_service_errors(form: forms.BaseForm, error: ValidationError | ApplicationError) -> None:
+    """Put a service's refusal next to the form fields it names; a domain rule's, above the form.
 
     Services name foreign keys by column (`membership_id`) as the API does; the forms name the field.
     Errors about anything the form does not show go to the top of the form.
     """
+    if not (isinstance(error, ValidationError) and hasattr(error, "error_dict")):
+        form.add_error(None, getattr(error, "messages", None) or [error.message])
+        return
     for key, messages in error.message_dict.items():
         # `membership_id` → membership, `training_ids` → trainings.
         candidates = (key, key.removesuffix("_id"), f"{key.removesuffix('_ids')}s" if key.endswith("_ids") else key)
