@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
@@ -53,6 +54,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     telegram_id = models.BigIntegerField(
         null=True, blank=True, unique=True, help_text="Telegram account linked for sign-in and login confirmation."
     )
+    # Set when Telegram answered 403 (the member blocked the bot): nothing more is sent until they
+    # write to the bot again or link another account.
+    telegram_unreachable_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The member's choice for pages and messages; empty follows the browser (pages) or Telegram (bot).
+    language = models.CharField(max_length=8, blank=True, default="", db_default="", choices=settings.LANGUAGES)
 
     objects = UserManager()
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "reports",
     "classes",
     "attendance",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# English and Russian, complete; pages follow the user's choice, then the browser (Accept-Language).
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 # Dates read "3 Nov 2026" in the admin, as on the trainers' pages (config/formats/en/formats.py).
 FORMAT_MODULE_PATH = "config.formats"
@@ -260,7 +264,12 @@ REPORT_MAX_PER_HOUR_PER_STAFF = env.int("REPORT_MAX_PER_HOUR_PER_STAFF", default
 REPORT_QUEUE = "reports"
 REPORT_STAFF_QUEUE = "reports_staff"
 # The report task's queue when its caller names none; reports.services names one for every request.
-CELERY_TASK_ROUTES = {"reports.tasks.generate_report": {"queue": REPORT_QUEUE}}
+# Notifications have a queue (and a worker) of their own: reports never delay them, nor they reports.
+NOTIFICATION_QUEUE = "notifications"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.generate_report": {"queue": REPORT_QUEUE},
+    "notifications.tasks.*": {"queue": NOTIFICATION_QUEUE},
+}
 
 # ---------------------------------------------------------------------------
 # Static and media files
@@ -382,6 +391,8 @@ TELEGRAM_API_BASE = env("TELEGRAM_API_BASE", default="https://api.telegram.org")
 # Sign-in payloads (Login Widget, Mini App) are single-use and live minutes; linking with widget
 # data keeps a day (the signed-in user's widget data may be older than the page that sends it).
 TELEGRAM_AUTH_MAX_AGE = env.int("TELEGRAM_AUTH_MAX_AGE", default=300)
+# Telegram's global limit for a bot's messages, shared by every notification worker (Redis).
+TELEGRAM_MAX_PER_SECOND = env.int("TELEGRAM_MAX_PER_SECOND", default=25)
 TELEGRAM_LINK_MAX_AGE = env.int("TELEGRAM_LINK_MAX_AGE", default=86400)
 
 PAYMENT_SERVICE_URL = env("PAYMENT_SERVICE_URL", default="")
