@@ -16,6 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import AdminFactory, TrainerFactory, UserFactory
 from club.tests.factories import ClientFactory
+from tests.fake_bot_api import fake_bot_api, telegram_bot  # noqa: F401 (fixtures for every app's tests)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
