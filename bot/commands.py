@@ -73,7 +73,10 @@ def telegram_update_dispatch(*, update: dict[str, Any], site_url: str) -> list[B
         if _is_sign_in_flow(update):
             calls = telegram_update_handle(update=update)
         elif isinstance(message, dict):
-            calls = _message_handle(message, telegram_id=sender["id"], user=user, site_url=site_url)
+            with transaction.atomic():
+                calls = _message_handle(message, telegram_id=sender["id"], user=user, site_url=site_url)
+                for method, payload in calls:
+                    transaction.on_commit(lambda method=method, payload=payload: telegram.call(method, payload))
         else:
             calls = []
     if user is not None:
@@ -141,11 +144,7 @@ def _message_handle(message: dict[str, Any], *, telegram_id: int, user: User | N
         return [("sendMessage", {"chat_id": telegram_id, "text": _link_instruction(site_url)})]
     sender = Sender(telegram_id=telegram_id, user=user, site_url=site_url)
     handler = COMMANDS.get(command, _help) if is_command else _help
-    with transaction.atomic():
-        calls = handler(sender, argument)
-        for method, payload in calls:
-            transaction.on_commit(lambda method=method, payload=payload: telegram.call(method, payload))
-    return calls
+    return handler(sender, argument)
 
 
 def _link_instruction(site_url: str) -> str:
