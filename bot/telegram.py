@@ -1,15 +1,9 @@
-"""Bot API calls of the commands: JSON through accounts.bot, and the multipart upload of a photo."""
+"""Bot API calls of the commands: JSON, or multipart when a call carries a file (`sendPhoto`)."""
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from django.conf import settings
-
 from accounts import bot
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,14 +25,4 @@ def call(method: str, payload: dict[str, Any]) -> bool:
         return bot.call(method, payload)
     fields = {name: str(value) for name, value in payload.items() if name not in uploads}
     files = {name: (upload.filename, upload.content, upload.content_type) for name, upload in uploads.items()}
-    # The bot token is part of the URL: log the outcome, never the URL or the exception text.
-    url = f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/{method}"
-    try:
-        response = httpx.post(url, data=fields, files=files, timeout=bot.TIMEOUT)
-    except httpx.HTTPError as error:
-        logger.warning("Telegram %s failed: %s", method, type(error).__name__)
-        return False
-    if response.status_code != httpx.codes.OK:
-        logger.warning("Telegram %s answered HTTP %s", method, response.status_code)
-        return False
-    return True
+    return bot.call(method, fields, files=files)

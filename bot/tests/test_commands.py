@@ -48,6 +48,14 @@ def test_card_sends_the_members_signed_card_as_a_qr_photo_to_the_sender(member, 
     assert telegram_bot.messages_to(TELEGRAM_ID) == []
 
 
+def test_a_card_that_cannot_be_uploaded_is_logged_and_the_update_still_acknowledged(member, write, settings, caplog):
+    settings.TELEGRAM_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+    assert write("/card").status_code == 200
+    assert "Telegram sendPhoto failed: ConnectError" in caplog.text
+    assert settings.TELEGRAM_BOT_TOKEN not in caplog.text
+
+
 def test_card_of_an_account_without_a_client_profile_says_only_members_have_one(write, telegram_bot):
     UserFactory(telegram_id=TELEGRAM_ID)
 
