@@ -182,7 +182,8 @@ def _display_name(user: User) -> str:
 
 
 def _client(user: User) -> Client | None:
-    return getattr(user, "client", None)
+    client: Client | None = getattr(user, "client", None)  # a reverse one-to-one: absent for staff
+    return client
 
 
 def _when(moment: datetime.datetime) -> str:
@@ -191,10 +192,11 @@ def _when(moment: datetime.datetime) -> str:
 
 
 def _card(sender: Sender, argument: str) -> list[BotCall]:
-    if not has_member_card(sender.user):
+    client = _client(sender.user)
+    if client is None or not has_member_card(sender.user):
         return sender.say(_("Only club members have a member card. Ask the front desk to sign you up."))
     # The same signed, short-lived payload as GET /api/me/card/: a forwarded picture soon stops working.
-    payload = cards.phone_card_payload(sender.user.client.pk)
+    payload = cards.phone_card_payload(client.pk)
     picture = io.BytesIO()
     segno.make_qr(payload, error="m").save(picture, kind="png", scale=10, border=4)
     valid_until = timezone.localtime(timezone.now() + datetime.timedelta(seconds=settings.MEMBER_CARD_MAX_AGE))
