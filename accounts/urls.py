@@ -17,7 +17,6 @@ urlpatterns = [
     path("api/auth/telegram/webapp/", api.TelegramWebAppView.as_view(), name="telegram-webapp"),
     path("api/auth/telegram/link/", api.TelegramLinkView.as_view(), name="telegram-link"),
     path("api/auth/telegram/confirm/", api.TelegramConfirmView.as_view(), name="telegram-confirm"),
-    path("api/telegram/webhook/", api.TelegramWebhookView.as_view(), name="telegram-webhook"),
     path(".well-known/jwks.json", api.JwksView.as_view(), name="jwks"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/telegram/", views.telegram_widget_login, name="login-telegram"),

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
 from accounts.permissions import is_admin
@@ -544,6 +544,10 @@ class ClientAdmin(CheckedDeleteAdmin):
             (reverse("admin:training_trainingplan_changelist") + f"?user__id__exact={client.user_id}", "Plans"),
             (reverse("admin:workouts_workoutsession_changelist") + f"?user__id__exact={client.user_id}", "Workouts"),
             (reverse("admin:reports_report_changelist") + f"?client__id__exact={client.pk}", "Reports"),
+            (
+                reverse("admin:notifications_notification_changelist") + f"?user__id__exact={client.user_id}",
+                gettext("Notifications"),
+            ),
             (reverse("dashboard:client-detail", args=[client.pk]), "Trainer's page"),
         ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links)

@@ -16,8 +16,10 @@ urlpatterns = [
     path("dashboard/", include("reports.urls")),
     path("dashboard/", include("classes.urls")),
     path("dashboard/", include("attendance.urls")),
+    path("dashboard/", include("notifications.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("bot.urls")),
     path("", include("workouts.urls")),
     path("api/", include("club.api.urls")),
     path("api/", include("training.api.urls")),
@@ -25,6 +27,7 @@ urlpatterns = [
     path("api/", include("reports.api.urls")),
     path("api/", include("classes.api.urls")),
     path("api/", include("attendance.api.urls")),
+    path("api/", include("notifications.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -12,11 +12,13 @@ from accounts.decorators import staff_page
 from attendance import selectors as attendance_selectors
 from club.selectors import EXPIRY_WINDOW_DAYS, client_list
 from dashboard import selectors
+from notifications.selectors import notification_list
 from training.selectors import training_list, training_plan_list
 from workouts.selectors import workout_session_list
 
 TIMELINE_LENGTH = 20
 SESSIONS_SHOWN = 10
+NOTIFICATIONS_SHOWN = 10
 
 
 @staff_page
@@ -55,6 +57,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "trainings": training_list(user=user).filter(client=client)[:TIMELINE_LENGTH],
         "plans": training_plan_list(user=user).filter(user_id=client.user_id),
         "sessions": workout_session_list(user=user).filter(user_id=client.user_id)[:SESSIONS_SHOWN],
+        "notifications": notification_list(user=user).filter(user_id=client.user_id)[:NOTIFICATIONS_SHOWN],
         "charts": {name: series.as_chart_data() for name, series in charts.items()},
         "has_chart": {name: bool(series.values) and any(series.values) for name, series in charts.items()},
     }

@@ -138,10 +138,6 @@ class LinkInvitationSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True)
 
 
-class WebhookAckSerializer(serializers.Serializer):
-    ok = serializers.BooleanField(read_only=True)
-
-
 class JwkSerializer(serializers.Serializer):
     kty = serializers.CharField()
     kid = serializers.CharField()

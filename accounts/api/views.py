@@ -3,7 +3,7 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -254,26 +254,6 @@ class TelegramLinkView(APIView):
         else:
             services.telegram_unlink(user=request.user, password=proof.validated_data.get("password"))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class TelegramWebhookView(APIView):
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    @extend_schema(
-        tags=["telegram"],
-        summary="Telegram bot updates",
-        description="Called by Telegram only: the `X-Telegram-Bot-Api-Secret-Token` header must match.",
-        request={"application/json": {"type": "object", "additionalProperties": True}},
-        responses={200: serializers.WebhookAckSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        if not services.telegram_webhook_secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
-            raise PermissionDenied("Wrong or missing webhook secret.")
-        if isinstance(request.data, dict):
-            services.telegram_update_handle(update=request.data)
-        # Telegram re-sends an update until it gets a 2xx: anything we cannot act on is acknowledged too.
-        return Response({"ok": True})
 
 
 class JwksView(APIView):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "classes",
     "attendance",
     "notifications",
+    "bot",  # the Telegram bot's webhook and commands: an interface over the apps above
     "dashboard",
 ]
 
