@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -43,13 +45,13 @@ CHALLENGE_LIFETIME = timedelta(minutes=5)
 NONCE_BYTES = 24
 LINK_PREFIX = "link-"
 
-NO_ACCOUNT = "No active account found with the given credentials."
-PAYLOAD_USED = "This Telegram sign-in data was already used; sign in with Telegram again."
-PROOF_NEEDED = (
+NO_ACCOUNT = gettext_lazy("No active account found with the given credentials.")
+PAYLOAD_USED = gettext_lazy("This Telegram sign-in data was already used; sign in with Telegram again.")
+PROOF_NEEDED = gettext_lazy(
     "Changing the linked Telegram account needs your password, "
     'or send {"confirm_with": "telegram"} and confirm in the Telegram account linked now.'
 )
-ALREADY_LINKED = (
+ALREADY_LINKED = gettext_lazy(
     "This club account is linked to another Telegram account: "
     "unlink it first (DELETE /api/auth/telegram/link/, with your password)."
 )
@@ -104,7 +106,7 @@ def tokens_issue(*, user: User) -> TokenPair:
 def live_feed_token_issue(*, user: User) -> LiveFeedToken:
     """A 2-minute token that opens only `WS /ws/live`, for a staff member's live page (accounts/tokens.py)."""
     if not is_staff_member(user):
-        raise PermissionDenied("Only club staff (ADMIN or TRAINER) may watch live workouts.")
+        raise PermissionDenied(gettext("Only club staff (ADMIN or TRAINER) may watch live workouts."))
     return LiveFeedToken.for_user(user)
 
 
@@ -232,7 +234,9 @@ def _redeemable(verification_id: str, purpose: str, *, user: User | None = None)
     if challenge.expires_at <= timezone.now():
         raise Gone("This request has expired; start again.")
     if challenge.confirmed_at is None:
-        raise ApplicationError("Not confirmed yet: open the Telegram link, press Start, then Confirm in the club bot.")
+        raise ApplicationError(
+            gettext("Not confirmed yet: open the Telegram link, press Start, then Confirm in the club bot.")
+        )
     challenge.used_at = timezone.now()
     challenge.save(update_fields=["used_at"])
     return challenge
@@ -303,7 +307,7 @@ def _require_password(user: User, password: str | None) -> None:
 
 def _link(user: User, telegram_id: int) -> User:
     if User.objects.filter(telegram_id=telegram_id).exclude(pk=user.pk).exists():
-        raise ApplicationError("This Telegram account is already linked to another club account.")
+        raise ApplicationError(gettext("This Telegram account is already linked to another club account."))
     user.telegram_id = telegram_id
     user.save(update_fields=["telegram_id"])
     return user
@@ -347,9 +351,9 @@ def telegram_change_request(
     """Ask the linked Telegram account to approve an UNLINK, or a RELINK to `telegram_id`."""
     _bot_token()
     if user.telegram_id is None:
-        raise ApplicationError("No Telegram account is linked to confirm with.")
+        raise ApplicationError(gettext("No Telegram account is linked to confirm with."))
     if purpose == ChallengePurpose.RELINK and User.objects.filter(telegram_id=telegram_id).exclude(pk=user.pk).exists():
-        raise ApplicationError("This Telegram account is already linked to another club account.")
+        raise ApplicationError(gettext("This Telegram account is already linked to another club account."))
     return _challenge_create(user=user, purpose=purpose, origin=origin, telegram_id=telegram_id)
 
 
@@ -369,7 +373,7 @@ def telegram_change_complete(*, user: User, verification_id: str, purpose: str) 
 def telegram_link_invitation_create(*, user: User) -> LinkInvitation:
     _bot_token()
     if user.telegram_id is not None:
-        raise ApplicationError(ALREADY_LINKED)
+        raise ApplicationError(str(ALREADY_LINKED))
     nonce = secrets.token_urlsafe(NONCE_BYTES)
     created_at = timezone.now()
     challenge = TelegramChallenge.objects.create(
@@ -396,7 +400,7 @@ BotCall = tuple[str, dict[str, Any]]
 # Challenges approved with the Confirm / Deny buttons, by the Telegram account linked now.
 CONFIRMABLE = (ChallengePurpose.LOGIN, ChallengePurpose.UNLINK, ChallengePurpose.RELINK)
 CONFIRM, DENY = "confirm", "deny"
-HELP = "Hi! I confirm logins and link accounts of the fitness club: use the link the club app shows you."
+HELP = gettext_lazy("Hi! I confirm logins and link accounts of the fitness club: use the link the club app shows you.")
 
 
 def _open_challenge(nonce: str, purposes: tuple[str, ...]) -> TelegramChallenge | None:
@@ -415,28 +419,30 @@ def _reply(telegram_id: int, text: str) -> list[BotCall]:
 
 def _question(challenge: TelegramChallenge) -> str:
     username = challenge.user.username
-    asked = f"Asked from {Origin(challenge.device, challenge.address).describe()}."
+    asked = gettext("Asked from %(origin)s.") % {"origin": Origin(challenge.device, challenge.address).describe()}
     if challenge.purpose == ChallengePurpose.LOGIN:
-        action = f"Log in to the club account {username}?"
+        action = gettext("Log in to the club account %(username)s?") % {"username": username}
     elif challenge.purpose == ChallengePurpose.UNLINK:
-        action = f"Unlink this Telegram account from the club account {username}?"
+        action = gettext("Unlink this Telegram account from the club account %(username)s?") % {"username": username}
     else:
-        action = f"Replace this Telegram account by Telegram id {challenge.telegram_id} on the club account {username}?"
-    return f"{action}\n{asked}\nPress Confirm only if it was you."
+        action = gettext(
+            "Replace this Telegram account by Telegram id %(telegram_id)s on the club account %(username)s?"
+        ) % {"telegram_id": challenge.telegram_id, "username": username}
+    return f"{action}\n{asked}\n{gettext('Press Confirm only if it was you.')}"
 
 
 def _ask(*, telegram_id: int, nonce: str) -> list[BotCall]:
     """`/start <nonce>`: nothing is approved yet; the linked account gets the question with two buttons."""
     challenge = _open_challenge(nonce, CONFIRMABLE)
     if challenge is None:
-        return _reply(telegram_id, "This request is unknown or has expired. Start again in the app.")
+        return _reply(telegram_id, gettext("This request is unknown or has expired. Start again in the app."))
     if challenge.user.telegram_id != telegram_id:
-        return _reply(telegram_id, "This request is not for your Telegram account; nothing was confirmed.")
+        return _reply(telegram_id, gettext("This request is not for your Telegram account; nothing was confirmed."))
     keyboard = {
         "inline_keyboard": [
             [
-                {"text": "Confirm", "callback_data": f"{CONFIRM}:{nonce}"},
-                {"text": "Deny", "callback_data": f"{DENY}:{nonce}"},
+                {"text": gettext("Confirm"), "callback_data": f"{CONFIRM}:{nonce}"},
+                {"text": gettext("Deny"), "callback_data": f"{DENY}:{nonce}"},
             ]
         ]
     }
@@ -446,41 +452,51 @@ def _ask(*, telegram_id: int, nonce: str) -> list[BotCall]:
 def _answer(*, telegram_id: int, answer: str, nonce: str) -> str:
     challenge = _open_challenge(nonce, CONFIRMABLE)
     if challenge is None:
-        return "This request is unknown, expired or already completed; nothing changed."
+        return gettext("This request is unknown, expired or already completed; nothing changed.")
     if challenge.user.telegram_id != telegram_id:
-        return "This request is not for your Telegram account; nothing was confirmed."
+        return gettext("This request is not for your Telegram account; nothing was confirmed.")
     if challenge.denied_at is not None:
-        return "This request was denied already; start again in the app if it was you."
+        return gettext("This request was denied already; start again in the app if it was you.")
     if answer == DENY:
         challenge.denied_at = timezone.now()
         challenge.save(update_fields=["denied_at"])
-        return "Denied: nothing changes. If you did not ask, change your club password."
+        return gettext("Denied: nothing changes. If you did not ask, change your club password.")
     if challenge.confirmed_at is None:
         challenge.confirmed_at = timezone.now()
         challenge.save(update_fields=["confirmed_at"])
     if challenge.purpose == ChallengePurpose.LOGIN:
-        return f"Login of {challenge.user.username} confirmed. Return to the app."
-    return "Confirmed. Return to the app to finish."
+        return gettext("Login of %(username)s confirmed. Return to the app.") % {"username": challenge.user.username}
+    return gettext("Confirmed. Return to the app to finish.")
 
 
 def _confirm_link(*, telegram_id: int, nonce: str) -> str:
     challenge = _open_challenge(nonce, (ChallengePurpose.LINK,))
     if challenge is None:
-        return "This link request is unknown or has expired. Ask the app for a new link."
+        return gettext("This link request is unknown or has expired. Ask the app for a new link.")
     if challenge.user.telegram_id not in (None, telegram_id):
-        return ALREADY_LINKED
+        return str(ALREADY_LINKED)
     if User.objects.filter(telegram_id=telegram_id).exclude(pk=challenge.user_id).exists():
-        return "This Telegram account is already linked to another club account."
+        return gettext("This Telegram account is already linked to another club account.")
     challenge.used_at = timezone.now()
     challenge.save(update_fields=["used_at"])
     _link(challenge.user, telegram_id)
-    return f"Your Telegram account is now linked to {challenge.user.username}."
+    return gettext("Your Telegram account is now linked to %(username)s.") % {"username": challenge.user.username}
 
 
 def _sender_id(payload: dict[str, Any]) -> int | None:
     sender = payload.get("from")
     telegram_id = sender.get("id") if isinstance(sender, dict) else None
     return telegram_id if isinstance(telegram_id, int) and not isinstance(telegram_id, bool) else None
+
+
+def _sender_language(payload: object) -> str:
+    """The supported language closest to the sender's `language_code` ("ru", "en-GB"); the default otherwise."""
+    sender = payload.get("from") if isinstance(payload, dict) else None
+    code = sender.get("language_code") if isinstance(sender, dict) else None
+    try:
+        return translation.get_supported_language_variant(code) if isinstance(code, str) and code else settings.LANGUAGE_CODE
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 def _message_calls(message: dict[str, Any]) -> list[BotCall]:
@@ -490,7 +506,7 @@ def _message_calls(message: dict[str, Any]) -> list[BotCall]:
     command, _, payload = text.strip().partition(" ")
     payload = payload.strip()
     if command.split("@")[0] != "/start" or not payload:
-        return _reply(telegram_id, HELP)
+        return _reply(telegram_id, str(HELP))
     if payload.startswith(LINK_PREFIX):
         return _reply(telegram_id, _confirm_link(telegram_id=telegram_id, nonce=payload.removeprefix(LINK_PREFIX)))
     return _ask(telegram_id=telegram_id, nonce=payload)
@@ -523,12 +539,14 @@ def telegram_update_handle(*, update: dict[str, Any]) -> list[BotCall]:
     Returns the Bot API calls, made once the transaction has committed.
     """
     message, query = update.get("message"), update.get("callback_query")
-    if isinstance(message, dict):
-        calls = _message_calls(message)
-    elif isinstance(query, dict):
-        calls = _callback_calls(query)
-    else:
-        calls = []
+    # Answers follow the sender's Telegram app language (`from.language_code`).
+    with translation.override(_sender_language(message if isinstance(message, dict) else query)):
+        if isinstance(message, dict):
+            calls = _message_calls(message)
+        elif isinstance(query, dict):
+            calls = _callback_calls(query)
+        else:
+            calls = []
     for method, payload in calls:
         transaction.on_commit(lambda method=method, payload=payload: bot.call(method, payload))
     return calls
@@ -540,7 +558,7 @@ def telegram_update_handle(*, update: dict[str, Any]) -> list[BotCall]:
 @transaction.atomic
 def user_create(*, actor: User, username: str, email: str, password: str, role: str = Role.USER) -> User:
     if not can_create_user_with_role(actor, role):
-        raise PermissionDenied("Trainers may create users of role USER only.")
+        raise PermissionDenied(gettext("Trainers may create users of role USER only."))
     user = User(username=username, email=User.objects.normalize_email(email), role=role)
     _set_password(user, password)
     user.full_clean()
@@ -552,7 +570,7 @@ def user_create(*, actor: User, username: str, email: str, password: str, role: 
 def user_update(*, actor: User, user: User, **fields: Any) -> User:
     """Change username, email, role or password; a password change revokes the user's refresh tokens."""
     if "role" in fields and fields["role"] != user.role and not can_change_role(actor, user):
-        raise PermissionDenied("Nobody can change their own role.")
+        raise PermissionDenied(gettext("Nobody can change their own role."))
     password = fields.pop("password", None)
     for name, value in fields.items():
         setattr(user, name, value)
@@ -584,7 +602,7 @@ def _revoke_refresh_tokens(user: User) -> None:
     user_refresh_tokens_revoke(user=user)
 
 
-SELF_DELETION_REFUSED = "You cannot delete your own account."
+SELF_DELETION_REFUSED = gettext_lazy("You cannot delete your own account.")
 
 
 @transaction.atomic

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from collections.abc import Mapping
 from dataclasses import asdict
 
@@ -207,7 +208,7 @@ class TelegramLinkView(APIView):
         proof.is_valid(raise_exception=True)
         if "verification_id" in proof.validated_data:
             if set(body) != {"verification_id"}:
-                raise ValidationError({"verification_id": ["Send verification_id alone to finish a confirmed change."]})
+                raise ValidationError({"verification_id": [_("Send verification_id alone to finish a confirmed change.")]})
             user = services.telegram_change_complete(
                 user=request.user, purpose=ChallengePurpose.RELINK, **proof.validated_data
             )
@@ -269,7 +270,7 @@ class TelegramWebhookView(APIView):
     )
     def post(self, request: Request) -> Response:
         if not services.telegram_webhook_secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
-            raise PermissionDenied("Wrong or missing webhook secret.")
+            raise PermissionDenied(_("Wrong or missing webhook secret."))
         if isinstance(request.data, dict):
             services.telegram_update_handle(update=request.data)
         # Telegram re-sends an update until it gets a 2xx: anything we cannot act on is acknowledged too.
