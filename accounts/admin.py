@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import TelegramChallenge, User
 from accounts.permissions import can_change_role, can_delete_user
@@ -137,8 +137,10 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
     )
     field_labels = {"telegram_id": _("Telegram id"), "is_superuser": _("Superuser")}
     help_texts = {
-        "role": _("Client: the club app and the API, about themselves. Trainer: the dashboards. "
-        "Admin: the dashboards and this admin."),
+        "role": _(
+            "Client: the club app and the API, about themselves. Trainer: the dashboards. "
+            "Admin: the dashboards and this admin."
+        ),
         "is_superuser": _("Every permission without assigning them; Admins only."),
         "groups": _("Rarely needed: the role decides what the account may do."),
         "user_permissions": _("Rarely needed: the role decides what the account may do."),

@@ -14,8 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework_simplejwt.exceptions import TokenError
@@ -494,7 +493,11 @@ def _sender_language(payload: object) -> str:
     sender = payload.get("from") if isinstance(payload, dict) else None
     code = sender.get("language_code") if isinstance(sender, dict) else None
     try:
-        return translation.get_supported_language_variant(code) if isinstance(code, str) and code else settings.LANGUAGE_CODE
+        return (
+            translation.get_supported_language_variant(code)
+            if isinstance(code, str) and code
+            else settings.LANGUAGE_CODE
+        )
     except LookupError:
         return settings.LANGUAGE_CODE
 

@@ -10,23 +10,24 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Now
 from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.models import AccessLevel, Client
 from core.models import choices_check, range_check
 
 
 class SessionStatus(models.TextChoices):
-    SCHEDULED = "SCHEDULED", "Scheduled"
-    CANCELLED = "CANCELLED", "Cancelled"
+    SCHEDULED = "SCHEDULED", _("Scheduled")
+    CANCELLED = "CANCELLED", _("Cancelled")
 
 
 class BookingStatus(models.TextChoices):
-    BOOKED = "BOOKED", "Booked"
-    WAITLISTED = "WAITLISTED", "Waitlisted"
-    CANCELLED = "CANCELLED", "Cancelled"
-    LATE_CANCELLED = "LATE_CANCELLED", "Late cancelled"
-    ATTENDED = "ATTENDED", "Attended"
-    NO_SHOW = "NO_SHOW", "No-show"
+    BOOKED = "BOOKED", _("Booked")
+    WAITLISTED = "WAITLISTED", _("Waitlisted")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    LATE_CANCELLED = "LATE_CANCELLED", _("Late cancelled")
+    ATTENDED = "ATTENDED", _("Attended")
+    NO_SHOW = "NO_SHOW", _("No-show")
 
 
 # A booking in one of these holds a place (a spot or a waitlist position).
@@ -34,13 +35,13 @@ ACTIVE_BOOKING_STATUSES = [BookingStatus.BOOKED, BookingStatus.WAITLISTED]
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class ClassType(models.Model):

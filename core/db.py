@@ -23,7 +23,8 @@ def delete_checked(instance: models.Model) -> None:
     if counts := referencing_counts(instance):
         still = ", ".join(f"{count} {name}" for name, count in counts.items())
         raise models.ProtectedError(
-            _("“%(object)s” cannot be deleted: %(references)s still refer to it.") % {"object": instance, "references": still},
+            _("“%(object)s” cannot be deleted: %(references)s still refer to it.")
+            % {"object": instance, "references": still},
             set(),
         )
     alias = router.db_for_write(type(instance))

@@ -24,9 +24,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -106,7 +106,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = Conflict(exc.args[0])
     elif isinstance(exc, DataError) or (isinstance(exc, IntegrityError) and _sqlstate(exc) in BAD_VALUE_SQLSTATES):
         logger.info("database refused a value: %s", exc)
-        exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [gettext("A value is invalid or out of range.")]})
+        exc = exceptions.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [gettext("A value is invalid or out of range.")]}
+        )
     elif isinstance(exc, IntegrityError):
         # Validation runs before the write; reaching here means a concurrent request won a race
         # for the same unique value or referenced row.

@@ -33,7 +33,9 @@ class SearchFilter(filters.SearchFilter):
         except ValidationError as error:
             raise ValidationError({self.search_param: error.detail}) from error
         if len(terms) > SEARCH_MAX_TERMS:
-            raise ValidationError({self.search_param: [_("Search for at most %(count)s words.") % {"count": SEARCH_MAX_TERMS}]})
+            raise ValidationError(
+                {self.search_param: [_("Search for at most %(count)s words.") % {"count": SEARCH_MAX_TERMS}]}
+            )
         return terms
 
 

@@ -12,7 +12,9 @@ def choices_check(field: str, choices: type[models.TextChoices], *, model: str) 
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": choices.values}),
         name=f"{model}_{field}_valid",
-        violation_error_message=format_lazy(_("{field} must be one of: {values}."), field=field, values=", ".join(choices.values)),
+        violation_error_message=format_lazy(
+            _("{field} must be one of: {values}."), field=field, values=", ".join(choices.values)
+        ),
     )
 
 

@@ -28,4 +28,6 @@ class PageNumberPagination(BasePageNumberPagination):
 
 def _whole_number(parameter: str, value) -> None:
     if not str(value).isascii() or not str(value).isdigit() or int(value) < 1:
-        raise ValidationError({parameter: [_("Must be a whole number from 1 up; got %(value)r.") % {"value": str(value)[:50]}]})
+        raise ValidationError(
+            {parameter: [_("Must be a whole number from 1 up; got %(value)r.") % {"value": str(value)[:50]}]}
+        )

@@ -1,8 +1,8 @@
 """Serializer pieces the API's apps share."""
 
-from django.utils.translation import gettext as _
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 

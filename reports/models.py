@@ -4,17 +4,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.models import Client
 from core.models import choices_check, range_check
 
 
 class ReportKind(models.TextChoices):
-    CLUB_ACTIVITY = "club_activity", "Club activity"
-    CLIENT_PROGRESS = "client_progress", "Client progress"
-    MEMBERSHIP_REVENUE = "membership_revenue", "Membership revenue"
-    NEW_USERS = "new_users", "New users"
-    DAILY_TAKINGS = "daily_takings", "Daily takings"
+    CLUB_ACTIVITY = "club_activity", _("Club activity")
+    CLIENT_PROGRESS = "client_progress", _("Client progress")
+    MEMBERSHIP_REVENUE = "membership_revenue", _("Membership revenue")
+    NEW_USERS = "new_users", _("New users")
+    DAILY_TAKINGS = "daily_takings", _("Daily takings")
 
 
 # Money is ADMIN's (SPEC "Roles"): only admins request and read these.
@@ -22,16 +23,16 @@ MONEY_REPORT_KINDS = frozenset({ReportKind.MEMBERSHIP_REVENUE, ReportKind.DAILY_
 
 
 class ReportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel workbook"
-    PDF = "pdf", "PDF"
+    CSV = "csv", _("CSV")
+    XLSX = "xlsx", _("Excel workbook")
+    PDF = "pdf", _("PDF")
 
 
 class ReportStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    STARTED = "STARTED", "Started"
-    SUCCESS = "SUCCESS", "Success"
-    FAILURE = "FAILURE", "Failure"
+    PENDING = "PENDING", _("Pending")
+    STARTED = "STARTED", _("Started")
+    SUCCESS = "SUCCESS", _("Success")
+    FAILURE = "FAILURE", _("Failure")
 
 
 def period_text(date_from: str, date_to: str) -> str:

@@ -2,46 +2,47 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.models import Client
 from core.models import choices_check, range_check
 
 
 class TrainingType(models.TextChoices):
-    CARDIO = "CARDIO", "Cardio"
-    STRENGTH = "STRENGTH", "Strength"
-    YOGA = "YOGA", "Yoga"
-    HIIT = "HIIT", "HIIT"
-    STRETCHING = "STRETCHING", "Stretching"
+    CARDIO = "CARDIO", _("Cardio")
+    STRENGTH = "STRENGTH", _("Strength")
+    YOGA = "YOGA", _("Yoga")
+    HIIT = "HIIT", _("HIIT")
+    STRETCHING = "STRETCHING", _("Stretching")
 
 
 class Intensity(models.TextChoices):
-    LOW = "LOW", "Low"
-    MEDIUM = "MEDIUM", "Medium"
-    HIGH = "HIGH", "High"
+    LOW = "LOW", _("Low")
+    MEDIUM = "MEDIUM", _("Medium")
+    HIGH = "HIGH", _("High")
 
 
 class MuscleGroup(models.TextChoices):
-    CHEST = "CHEST", "Chest"
-    BACK = "BACK", "Back"
-    LEGS = "LEGS", "Legs"
-    ARMS = "ARMS", "Arms"
-    SHOULDERS = "SHOULDERS", "Shoulders"
-    CORE = "CORE", "Core"
-    FULL_BODY = "FULL_BODY", "Full body"
+    CHEST = "CHEST", _("Chest")
+    BACK = "BACK", _("Back")
+    LEGS = "LEGS", _("Legs")
+    ARMS = "ARMS", _("Arms")
+    SHOULDERS = "SHOULDERS", _("Shoulders")
+    CORE = "CORE", _("Core")
+    FULL_BODY = "FULL_BODY", _("Full body")
 
 
 class Complexity(models.TextChoices):
-    BEGINNER = "BEGINNER", "Beginner"
-    INTERMEDIATE = "INTERMEDIATE", "Intermediate"
-    ADVANCED = "ADVANCED", "Advanced"
-    EXPERT = "EXPERT", "Expert"
+    BEGINNER = "BEGINNER", _("Beginner")
+    INTERMEDIATE = "INTERMEDIATE", _("Intermediate")
+    ADVANCED = "ADVANCED", _("Advanced")
+    EXPERT = "EXPERT", _("Expert")
 
 
 class PlanStatus(models.TextChoices):
-    PREPARED = "PREPARED", "Prepared"
-    ACTIVE = "ACTIVE", "Active"
-    COMPLETED = "COMPLETED", "Completed"
+    PREPARED = "PREPARED", _("Prepared")
+    ACTIVE = "ACTIVE", _("Active")
+    COMPLETED = "COMPLETED", _("Completed")
 
 
 class Exercise(models.Model):

@@ -1,6 +1,6 @@
-from django.utils.translation import gettext as _
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
