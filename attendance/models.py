@@ -52,7 +52,7 @@ class Visit(models.Model):
                 condition=Q(result=VisitResult.ADMITTED, reason__isnull=True)
                 | Q(result=VisitResult.DENIED, reason__isnull=False),
                 name="visits_reason_iff_denied",
-                violation_error_message="A denied visit has a reason; an admitted one has none.",
+                violation_error_message=_("A denied visit has a reason; an admitted one has none."),
             ),
         ]
         indexes = [
@@ -82,4 +82,7 @@ class MemberCard(models.Model):
         db_table = "member_cards"
 
     def __str__(self) -> str:
-        return f"Printed card of {self.client} ({timezone.localtime(self.issued_at):%Y-%m-%d})"
+        return _("Printed card of %(client)s (%(date)s)") % {
+            "client": self.client,
+            "date": f"{timezone.localtime(self.issued_at):%Y-%m-%d}",
+        }

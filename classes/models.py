@@ -47,8 +47,8 @@ class Weekday(models.IntegerChoices):
 class ClassType(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True, default="", db_default="")
-    capacity = models.PositiveIntegerField(default=12, help_text="Default spots of a session of this class.")
-    duration_min = models.PositiveIntegerField(default=60, help_text="Minutes, 5 to 600.")
+    capacity = models.PositiveIntegerField(default=12, help_text=_("Default spots of a session of this class."))
+    duration_min = models.PositiveIntegerField(default=60, help_text=_("Minutes, 5 to 600."))
     # The club's AccessLevel values a membership needs to book; an empty list admits every member.
     # JSON rather than an array column: the embedded default (SQLite) has no arrays.
     access_levels = models.JSONField(default=list, blank=True)
@@ -67,7 +67,9 @@ class ClassType(models.Model):
     def clean(self) -> None:
         levels = self.access_levels
         if not isinstance(levels, list) or any(level not in AccessLevel.values for level in levels):
-            raise ValidationError({"access_levels": f"A list of: {', '.join(AccessLevel.values)}."})
+            raise ValidationError(
+                {"access_levels": _("A list of: %(levels)s.") % {"levels": ", ".join(AccessLevel.values)}}
+            )
 
     def admits(self, access_level: str | None) -> bool:
         return not self.access_levels or access_level in self.access_levels
@@ -132,7 +134,7 @@ class ClassSession(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")),
                 name="class_sessions_ends_after_start",
-                violation_error_message="A session ends after it starts.",
+                violation_error_message=_("A session ends after it starts."),
             ),
             # Generation is idempotent: one session per rule and start, however often the task runs.
             models.UniqueConstraint(fields=["rule", "starts_at"], name="class_sessions_rule_start_unique"),
@@ -148,7 +150,7 @@ class ClassSession(models.Model):
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "A session ends after it starts."})
+            raise ValidationError({"ends_at": _("A session ends after it starts.")})
 
 
 class TsTzRange(Func):
@@ -164,7 +166,10 @@ def _no_overlap(name: str, column: str, condition: Q) -> ExclusionConstraint:
             (column, RangeOperators.EQUAL),
         ],
         condition=condition,
-        violation_error_message=f"The {column} is already booked at that time.",
+        violation_error_message={
+            "trainer": _("The trainer is already booked at that time."),
+            "room": _("The room is already booked at that time."),
+        }[column],
     )
 
 

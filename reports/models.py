@@ -74,14 +74,14 @@ class Report(models.Model):
     status = models.CharField(
         max_length=7, choices=ReportStatus.choices, default=ReportStatus.PENDING, db_default=ReportStatus.PENDING
     )
-    progress = models.PositiveSmallIntegerField(default=0, db_default=0, help_text="Percent done, 0 to 100.")
+    progress = models.PositiveSmallIntegerField(default=0, db_default=0, help_text=_("Percent done, 0 to 100."))
     attempts = models.PositiveSmallIntegerField(
-        default=0, db_default=0, help_text="Times a worker started it (a killed worker's task is delivered again)."
+        default=0, db_default=0, help_text=_("Times a worker started it (a killed worker's task is delivered again).")
     )
     summary = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to=report_upload_to, max_length=255, blank=True)
     error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True, help_text="Id of the Celery task that generates it.")
+    task_id = models.CharField(max_length=255, blank=True, help_text=_("Id of the Celery task that generates it."))
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
