@@ -427,7 +427,7 @@ def _question(challenge: TelegramChallenge) -> str:
         action = gettext(
             "Replace this Telegram account by Telegram id %(telegram_id)s on the club account %(username)s?"
         ) % {"telegram_id": challenge.telegram_id, "username": username}
-    return f"{action}\n{asked}\n{gettext('Press Confirm only if it was you.')}"
+    return "\n".join([action, asked, gettext("Press Confirm only if it was you.")])
 
 
 def _ask(*, telegram_id: int, nonce: str) -> list[BotCall]:
