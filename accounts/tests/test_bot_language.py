@@ -4,10 +4,9 @@ import pytest
 
 from accounts.tests.signing import now
 from accounts.tests.test_telegram_api import PASSWORD, TELEGRAM_ID, deliver, post, start_parameter
+from accounts.tests.test_telegram_second_factor import FIREFOX
 
 pytestmark = pytest.mark.django_db
-
-FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
 @pytest.fixture
