@@ -1,4 +1,4 @@
-"""A refused token is explained in the caller's language (Accept-Language), the reason read from simplejwt in English."""
+"""A refused token is explained in the caller's language; simplejwt's reason is read in English."""
 
 import pytest
 from django.urls import reverse
