@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Role, User
 from classes.models import (
@@ -78,7 +79,12 @@ def class_type_delete(*, class_type: ClassType) -> None:
 # ---------------------------------------------------------------------------
 def _describe(session: ClassSession) -> str:
     start, end = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
-    return f"{session.class_type.name} on {start:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
+    return gettext("%(class)s on %(day)s %(start)s–%(end)s") % {
+        "class": session.class_type.name,
+        "day": f"{start:%Y-%m-%d}",
+        "start": f"{start:%H:%M}",
+        "end": f"{end:%H:%M}",
+    }
 
 
 def session_clash(session: ClassSession, *, field: str) -> ClassSession | None:
@@ -98,10 +104,11 @@ def session_clash(session: ClassSession, *, field: str) -> ClassSession | None:
 
 
 def clash_error(session: ClassSession, field: str, other: ClassSession | None) -> ApplicationError:
-    who = f"Trainer {session.trainer}" if field == "trainer" else f"Room {session.room!r}"
-    what = _describe(other) if other is not None else "another session at that time"
+    what = _describe(other) if other is not None else gettext("another session at that time")
     return ApplicationError(
-        f"{who} is already booked: {what}.",
+        gettext("Trainer %(trainer)s is already booked: %(what)s.") % {"trainer": session.trainer, "what": what}
+        if field == "trainer"
+        else gettext("Room %(room)r is already booked: %(what)s.") % {"room": session.room, "what": what},
         {
             "reason": "TRAINER_BUSY" if field == "trainer" else "ROOM_BUSY",
             "clash_session_id": getattr(other, "pk", None),
@@ -145,7 +152,7 @@ def session_create(
     rule: TimetableRule | None = None,
 ) -> ClassSession:
     if trainer.role != Role.TRAINER:
-        raise ValidationError({"trainer_id": "Choose a user with the TRAINER role."})
+        raise ValidationError({"trainer_id": gettext("Choose a user with the TRAINER role.")})
     session = ClassSession(
         class_type=class_type,
         trainer=trainer,
@@ -177,13 +184,15 @@ def session_save(*, session: ClassSession) -> ClassSession:
 def session_cancel(*, session: ClassSession, reason: str, actor: User | None = None) -> ClassSession:
     """Cancel a session and every booking on it; the members are told through `on_session_cancelled`."""
     if not reason.strip():
-        raise ValidationError({"reason": "Tell the members why the class is cancelled."})
+        raise ValidationError({"reason": gettext("Tell the members why the class is cancelled.")})
     session = ClassSession.objects.select_for_update().get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED:
-        raise ApplicationError("The session is already cancelled.", {"reason": "SESSION_CANCELLED"})
+        raise ApplicationError(gettext("The session is already cancelled."), {"reason": "SESSION_CANCELLED"})
     now = timezone.now()
     if session.ends_at <= now:
-        raise ApplicationError("The session is over; it can no longer be cancelled.", {"reason": "SESSION_OVER"})
+        raise ApplicationError(
+            gettext("The session is over; it can no longer be cancelled."), {"reason": "SESSION_OVER"}
+        )
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason.strip()
     session.cancelled_at = now
@@ -280,22 +289,23 @@ def _refuse_ineligible(client: Client, session: ClassSession) -> None:
     """The club's effective status on the day of the class decides (club.models.Client.status_on)."""
     status = client.status_on(timezone.localtime(session.starts_at).date())
     if status == ClientStatus.ON_HOLD:
-        raise ApplicationError("The membership is on hold on the day of this class.", {"reason": "ON_HOLD"})
+        raise ApplicationError(gettext("The membership is on hold on the day of this class."), {"reason": "ON_HOLD"})
     if status == ClientStatus.INACTIVE:
-        raise ApplicationError("The membership is not active on the day of this class.", {"reason": "LAPSED"})
+        raise ApplicationError(gettext("The membership is not active on the day of this class."), {"reason": "LAPSED"})
     level = client.membership.access_level
     if not session.class_type.admits(level):
         raise ApplicationError(
-            f"{session.class_type.name} admits {', '.join(session.class_type.access_levels)} memberships only.",
+            gettext("%(class)s admits %(levels)s memberships only.")
+            % {"class": session.class_type.name, "levels": ", ".join(session.class_type.access_levels)},
             {"reason": "ACCESS_LEVEL", "access_level": level, "admitted": session.class_type.access_levels},
         )
 
 
 def _refuse_closed(session: ClassSession, now: datetime.datetime) -> None:
     if session.status == SessionStatus.CANCELLED:
-        raise ApplicationError("The session was cancelled.", {"reason": "SESSION_CANCELLED"})
+        raise ApplicationError(gettext("The session was cancelled."), {"reason": "SESSION_CANCELLED"})
     if session.starts_at <= now:
-        raise ApplicationError("The session has already started.", {"reason": "SESSION_STARTED"})
+        raise ApplicationError(gettext("The session has already started."), {"reason": "SESSION_STARTED"})
 
 
 @transaction.atomic
@@ -312,7 +322,9 @@ def booking_create(*, session: ClassSession, client: Client, actor: User | None 
     _refuse_ineligible(client, session)
     bookings = session.bookings.all()
     if bookings.filter(client=client, status__in=ACTIVE_BOOKING_STATUSES).exists():
-        raise ApplicationError("This member already has a place in this session.", {"reason": "ALREADY_BOOKED"})
+        raise ApplicationError(
+            gettext("This member already has a place in this session."), {"reason": "ALREADY_BOOKED"}
+        )
     taken = bookings.filter(status__in=SPOT_STATUSES).count()
     booking = Booking(session=session, client=client, booked_by=actor)
     if taken < session.capacity:
@@ -351,7 +363,8 @@ def booking_cancel(*, booking: Booking, actor: User | None = None) -> Booking:
     booking = Booking.objects.get(pk=booking.pk)
     if booking.status not in ACTIVE_BOOKING_STATUSES:
         raise ApplicationError(
-            f"The booking is {booking.get_status_display().lower()}; it cannot be cancelled.",
+            gettext("The booking is %(status)s; it cannot be cancelled.")
+            % {"status": booking.get_status_display().lower()},
             {"reason": "NOT_ACTIVE", "status": booking.status},
         )
     _refuse_closed(session, now)
@@ -375,9 +388,9 @@ def booking_set_attendance(*, booking: Booking, attended: bool, actor: User | No
     now = timezone.now()
     booking = Booking.objects.select_for_update().select_related("session").get(pk=booking.pk)
     if booking.status not in (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW):
-        raise ApplicationError("Only a booked member's attendance is marked.", {"reason": "NOT_BOOKED"})
+        raise ApplicationError(gettext("Only a booked member's attendance is marked."), {"reason": "NOT_BOOKED"})
     if booking.session.starts_at - ATTENDANCE_WINDOW > now:
-        raise ApplicationError("Attendance is marked from an hour before the start.", {"reason": "TOO_EARLY"})
+        raise ApplicationError(gettext("Attendance is marked from an hour before the start."), {"reason": "TOO_EARLY"})
     booking.status = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW
     booking.attended_at = now if attended else None
     booking.save(update_fields=["status", "attended_at", "updated_at"])

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.services import user_create
@@ -78,7 +79,9 @@ def membership_delete(*, membership: Membership) -> None:
     Raises ProtectedError (409) while payments refer to it: they are financial history.
     """
     if membership.pk == DEFAULT_MEMBERSHIP_ID:
-        raise ApplicationError("The default membership cannot be deleted: clients of deleted memberships move to it.")
+        raise ApplicationError(
+            _("The default membership cannot be deleted: clients of deleted memberships move to it.")
+        )
     delete_checked(membership)
 
 
@@ -93,7 +96,7 @@ def client_create(
 ) -> Client:
     """Create a profile; a paid-until date given at once is a CORRECTION with its `reason` (required)."""
     if user.role != Role.USER or not user.is_active:
-        raise ValidationError({"user_id": "A client profile belongs to an active user of role USER."})
+        raise ValidationError({"user_id": _("A client profile belongs to an active user of role USER.")})
     client = Client(user=user, **fields)
     model_full_clean(client)
     client.save()
@@ -142,7 +145,7 @@ def payment_create(*, client: Client, membership: Membership | None = None) -> P
     """Record a PENDING payment of the membership's price (by default the client's own membership)."""
     membership = membership or client.membership
     if membership.price <= 0:
-        raise ValidationError({"membership_id": "This membership is free: there is nothing to pay."})
+        raise ValidationError({"membership_id": _("This membership is free: there is nothing to pay.")})
     payment = Payment(client=client, membership=membership, amount=membership.price, method=PaymentMethod.PROVIDER)
     model_full_clean(payment)
     payment.save()
@@ -157,7 +160,10 @@ def payment_request_pay_link(*, payment: Payment) -> Payment:
     transaction or row locks open. Raises PaymentProviderError when the provider fails.
     """
     if payment.status != PaymentStatus.PENDING:
-        raise ApplicationError(f"Payment {payment.pk} is {payment.status}: only a PENDING payment can be paid.")
+        raise ApplicationError(
+            _("Payment %(id)s is %(status)s: only a PENDING payment can be paid.")
+            % {"id": payment.pk, "status": payment.status}
+        )
     if not settings.PAYMENT_SERVICE_URL or payment.pay_url:
         return payment
     if transaction.get_connection().in_atomic_block:
@@ -305,11 +311,11 @@ def membership_sale(
     """
     errors: dict[str, str] = {}
     if not isinstance(months, int) or not 1 <= months <= SALE_MAX_MONTHS:
-        errors["months"] = f"Sell between 1 and {SALE_MAX_MONTHS} months."
+        errors["months"] = _("Sell between 1 and %(max)s months.") % {"max": SALE_MAX_MONTHS}
     if method not in DESK_PAYMENT_METHODS:
-        errors["method"] = f"The desk takes {', '.join(DESK_PAYMENT_METHODS)}."
+        errors["method"] = _("The desk takes %(methods)s.") % {"methods": ", ".join(DESK_PAYMENT_METHODS)}
     if amount is not None and amount < 0:
-        errors["amount"] = "The amount cannot be negative."
+        errors["amount"] = _("The amount cannot be negative.")
     if errors:
         raise ValidationError(errors)
     # Lock order, everywhere: the client's row, then the year's receipt counter.
@@ -351,14 +357,19 @@ def payment_refund(*, payment: Payment, reason: str, staff: User | None) -> Paym
     member keeps the days already used — and never forward. A second refund is a 409.
     """
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why the money is given back."})
+        raise ValidationError({"reason": _("Say why the money is given back.")})
     # Payment row, then client row: the order payment_apply_event locks them in, so the two never deadlock.
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     client = _locked(payment.client)
     if payment.status == PaymentStatus.REFUNDED:
-        raise ApplicationError(f"Payment {payment.pk} was already refunded.", {"refunded_at": payment.refunded_at})
+        raise ApplicationError(
+            _("Payment %(id)s was already refunded.") % {"id": payment.pk}, {"refunded_at": payment.refunded_at}
+        )
     if payment.status != PaymentStatus.PAID:
-        raise ApplicationError(f"Payment {payment.pk} is {payment.status}: only a PAID payment can be refunded.")
+        raise ApplicationError(
+            _("Payment %(id)s is %(status)s: only a PAID payment can be refunded.")
+            % {"id": payment.pk, "status": payment.status}
+        )
     added = payment.membership_events.filter(kind__in=[MembershipEventKind.SALE, MembershipEventKind.PAYMENT]).first()
     days = datetime.timedelta(days=added.days if added is not None else MEMBERSHIP_DAYS_PER_PAYMENT)
     payment.status = PaymentStatus.REFUNDED
@@ -392,22 +403,22 @@ def hold_create(
     """
     today = timezone.localdate()
     if ends_on < starts_on:
-        raise ValidationError({"ends_on": "A hold ends on or after the day it starts."})
+        raise ValidationError({"ends_on": _("A hold ends on or after the day it starts.")})
     if starts_on < today:
-        raise ValidationError({"starts_on": "A hold starts today or later."})
+        raise ValidationError({"starts_on": _("A hold starts today or later.")})
     client = _locked(client)
     if client.expiration_date is None or client.expiration_date < today:
-        raise ApplicationError("The membership has lapsed: sell a renewal instead of a hold.")
+        raise ApplicationError(_("The membership has lapsed: sell a renewal instead of a hold."))
     if starts_on > client.expiration_date:
         raise ApplicationError(
-            f"The membership is paid until {client.expiration_date}: a hold must start by then.",
+            _("The membership is paid until %(date)s: a hold must start by then.") % {"date": client.expiration_date},
             {"expiration_date": client.expiration_date},
         )
     holds = client.holds.filter(cancelled_at__isnull=True)
     overlapping = holds.filter(starts_on__lte=ends_on, ends_on__gte=starts_on).first()
     if overlapping is not None:
         raise ApplicationError(
-            f"It overlaps the hold {overlapping}.",
+            _("It overlaps the hold %(hold)s.") % {"hold": overlapping},
             {"hold_id": overlapping.pk, "starts_on": overlapping.starts_on, "ends_on": overlapping.ends_on},
         )
     hold = MembershipHold(
@@ -418,7 +429,10 @@ def hold_create(
     limit = settings.MEMBERSHIP_HOLD_MAX_DAYS
     if sum(nearby) + hold.days > limit:
         raise ValidationError(
-            {"ends_on": f"Holds may total at most {limit} days in 365; {sum(nearby)} are already taken."}
+            {
+                "ends_on": _("Holds may total at most %(limit)s days in 365; %(taken)s are already taken.")
+                % {"limit": limit, "taken": sum(nearby)}
+            }
         )
     model_full_clean(hold)
     hold.save()
@@ -439,9 +453,9 @@ def hold_cancel(*, hold: MembershipHold, staff: User | None, reason: str = "") -
     client = _locked(hold.client)
     hold = MembershipHold.objects.select_for_update().get(pk=hold.pk)
     if hold.cancelled_at is not None:
-        raise ApplicationError("This hold is already cancelled.")
+        raise ApplicationError(_("This hold is already cancelled."))
     if hold.starts_on <= timezone.localdate():
-        raise ApplicationError("This hold has started: only a future hold can be cancelled.")
+        raise ApplicationError(_("This hold has started: only a future hold can be cancelled."))
     hold.cancelled_at = timezone.now()
     hold.save(update_fields=["cancelled_at"])
     _ledger_write(
@@ -461,7 +475,7 @@ def client_expiration_correct(
 ) -> Client:
     """Set the paid-until date by hand (a CORRECTION): only with a reason, which the ledger keeps."""
     if not (reason or "").strip():
-        raise ValidationError({"reason": "A change of the paid-until date needs a reason."})
+        raise ValidationError({"reason": _("A change of the paid-until date needs a reason.")})
     locked = _locked(client)
     if locked.expiration_date != expiration_date:
         _ledger_write(

@@ -4,6 +4,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
 from core.exceptions import ApplicationError
@@ -62,7 +63,7 @@ def workout_finish(
             if existing is not None:
                 if existing.exercise_type != exercise_type:
                     raise ApplicationError(
-                        "This Idempotency-Key was used to finish another exercise type.",
+                        gettext("This Idempotency-Key was used to finish another exercise type."),
                         {"workout_id": existing.pk, "type": existing.exercise_type},
                     )
                 _settle(counter, existing)
@@ -75,7 +76,7 @@ def workout_finish(
         total_reps = counter.total(user_id=user.pk, exercise_type=exercise_type)
         if total_reps <= 0:
             raise ApplicationError(
-                "No reps counted for this exercise type since the last finish.", {"type": exercise_type}
+                gettext("No reps counted for this exercise type since the last finish."), {"type": exercise_type}
             )
         session = _workout_session_create(
             user=user,
@@ -101,12 +102,12 @@ def workout_end(*, actor: User, user_id: int, exercise_type: str) -> WorkoutSess
     save (a finish got there first), and what `workout_finish` raises.
     """
     if not can_watch_live(actor):
-        raise PermissionDenied("Only club staff (ADMIN or TRAINER) may end a member's workout.")
+        raise PermissionDenied(gettext("Only club staff (ADMIN or TRAINER) may end a member's workout."))
     if error := protocol.exercise_type_error(exercise_type):
         raise ApplicationError(error, {"type": exercise_type})
     user = User.objects.filter(pk=user_id, deleted_at__isnull=True).first()
     if user is None:
-        raise ApplicationError("No such member.", {"user_id": user_id})
+        raise ApplicationError(gettext("No such member."), {"user_id": user_id})
     session, _ = workout_finish(user=user, exercise_type=exercise_type, ended_by=actor)
     return session
 
