@@ -3,6 +3,7 @@
 import logging
 from typing import Any, NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Expression, F, QuerySet
 from django.utils import timezone
@@ -86,7 +87,10 @@ def notifications_queue_many(
         .annotate(notification_user=user_id, notification_key=dedupe_key, notification_context=context)
         .values_list("notification_user", "notification_key", "notification_context")
     )
-    source_sql, source_params = rows.query.sql_with_params()
+    try:
+        source_sql, source_params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a filter such as pk__in=[] that Django knows matches nothing
+        return BulkQueued(written=0, queued=0)
     qn = connection.ops.quote_name
     notifications, opt_outs = qn(Notification._meta.db_table), qn(NotificationOptOut._meta.db_table)
     users = qn(User._meta.db_table)
