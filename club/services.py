@@ -172,7 +172,7 @@ def memberships_notify(*, today: datetime.date) -> dict[str, dict[str, int]]:
     key = Concat(Value(":"), Cast("pk", CharField()), Value(":"), Cast("expiration_date", CharField()))
     context = JSONObject(client_id="pk", first_name="first_name", expiration_date="expiration_date")
     return {
-        kind: notifications_queue_many(
+        str(kind): notifications_queue_many(
             kind=kind, source=clients, user_id=F("user_id"), dedupe_key=Concat(Value(kind), key), context=context
         )._asdict()
         for kind, clients in (
