@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -28,6 +29,8 @@ from club.models import Client, ClientStatus
 from core.db import delete_checked
 from core.exceptions import ApplicationError
 from core.services import model_full_clean, model_update
+from notifications.models import NotificationKind
+from notifications.services import BulkQueued, notifications_queue_many
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +41,47 @@ ATTENDANCE_WINDOW = datetime.timedelta(hours=1)
 
 
 # ---------------------------------------------------------------------------
-# Hooks for the member's channel (the Telegram issue fills them with outbox rows)
+# The member's channel: outbox rows written in the transaction of their event
 # ---------------------------------------------------------------------------
-def on_session_cancelled(*, session_id: int, booking_ids: list[int]) -> None:
-    """Called after commit when staff cancelled a session: `booking_ids` are the members' bookings it
-    cancelled (the session's `cancel_reason` says why). No notification outbox exists yet: the Telegram
-    issue writes CLASS_CANCELLED notifications here."""
-    logger.info("session %s cancelled; members to notify: bookings %s", session_id, booking_ids)
+# CLASS_REMINDER goes out this long before a booked session starts.
+REMINDER_AHEAD = datetime.timedelta(hours=2)
 
 
-def on_waitlist_promoted(*, booking_id: int) -> None:
-    """Called after commit when a waitlisted booking became BOOKED (WAITLIST_PROMOTED, Telegram issue)."""
-    logger.info("booking %s promoted from the waitlist", booking_id)
+def _bookings_notify(*, kind: NotificationKind, bookings: QuerySet[Booking]) -> BulkQueued:
+    """One `kind` notification per booking (`<KIND>:<booking id>`), written by one statement whatever
+    their number; the context carries what the message shows, so sending reads no class table."""
+    return notifications_queue_many(
+        kind=kind,
+        source=bookings.filter(client__user__deleted_at__isnull=True),
+        user_id=F("client__user_id"),
+        dedupe_key=Concat(Value(f"{kind}:"), Cast("pk", CharField())),
+        context=JSONObject(
+            booking_id="pk",
+            session_id="session_id",
+            class_name="session__class_type__name",
+            starts_at="session__starts_at",
+            room="session__room",
+            trainer="session__trainer__username",
+            reason="session__cancel_reason",
+        ),
+    )
+
+
+@transaction.atomic
+def bookings_remind(*, now: datetime.datetime | None = None) -> BulkQueued:
+    """CLASS_REMINDER for every BOOKED member of a scheduled session starting within REMINDER_AHEAD.
+
+    Beat runs it every few minutes: each run looks at the whole window, so a booking made inside it,
+    or a run that beat missed, is still reminded, and the dedupe key makes it once per booking.
+    """
+    now = now or timezone.now()
+    bookings = Booking.objects.filter(
+        status=BookingStatus.BOOKED,
+        session__status=SessionStatus.SCHEDULED,
+        session__starts_at__gt=now,
+        session__starts_at__lte=now + REMINDER_AHEAD,
+    )
+    return _bookings_notify(kind=NotificationKind.CLASS_REMINDER, bookings=bookings)
 
 
 # ---------------------------------------------------------------------------
@@ -182,7 +214,8 @@ def session_save(*, session: ClassSession) -> ClassSession:
 
 @transaction.atomic
 def session_cancel(*, session: ClassSession, reason: str, actor: User | None = None) -> ClassSession:
-    """Cancel a session and every booking on it; the members are told through `on_session_cancelled`."""
+    """Cancel a session and every booking on it; each member booked or waitlisted gets CLASS_CANCELLED
+    with the reason, written in this transaction."""
     if not reason.strip():
         raise ValidationError({"reason": gettext("Tell the members why the class is cancelled.")})
     session = ClassSession.objects.select_for_update().get(pk=session.pk)
@@ -198,9 +231,9 @@ def session_cancel(*, session: ClassSession, reason: str, actor: User | None = N
     session.cancelled_at = now
     session.save(update_fields=["status", "cancel_reason", "cancelled_at"])
     bookings = session.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES)
-    booking_ids = list(bookings.order_by("pk").values_list("pk", flat=True))
+    # Before the update: these are the bookings the cancellation takes away.
+    _bookings_notify(kind=NotificationKind.CLASS_CANCELLED, bookings=bookings)
     bookings.update(status=BookingStatus.CANCELLED, waitlist_position=None, cancelled_at=now, updated_at=now)
-    transaction.on_commit(lambda: on_session_cancelled(session_id=session.pk, booking_ids=booking_ids))
     return session
 
 
@@ -349,7 +382,7 @@ def _promote_first(session: ClassSession, now: datetime.datetime) -> Booking | N
     first.status, first.waitlist_position, first.promoted_at = BookingStatus.BOOKED, None, now
     first.save(update_fields=["status", "waitlist_position", "promoted_at", "updated_at"])
     _close_gap(session, 1)
-    transaction.on_commit(lambda: on_waitlist_promoted(booking_id=first.pk))
+    _bookings_notify(kind=NotificationKind.WAITLIST_PROMOTED, bookings=Booking.objects.filter(pk=first.pk))
     return first
 
 

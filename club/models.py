@@ -264,6 +264,8 @@ class Client(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "expiration_date"], name="clients_status_expiry_idx"),
+            # The daily membership notices look for last paid days in a window, whatever the stored status.
+            models.Index(fields=["expiration_date"], name="clients_expiration_idx"),
             models.Index(fields=["last_name", "first_name"], name="clients_name_idx"),
             models.Index(fields=["phone_number"], name="clients_phone_idx"),
             models.Index(fields=["phone_normalized"], name="clients_phone_normalized_idx"),

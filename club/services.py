@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +36,8 @@ from club.payment_provider import request_pay_link
 from core.db import delete_checked
 from core.exceptions import ApplicationError
 from core.services import model_full_clean, model_update
+from notifications.models import NotificationKind
+from notifications.services import notification_queue, notifications_queue_many
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +143,48 @@ def clients_deactivate_expired(*, today: datetime.date) -> int:
     return changed
 
 
+# MEMBERSHIP_EXPIRING goes out this many days before the last paid day.
+EXPIRING_NOTICE_DAYS = 3
+# A day beat missed is caught up by the next run within this many days (each notice still goes once).
+LAPSED_NOTICE_DAYS = 3
+
+
+@transaction.atomic
+def memberships_notify(*, today: datetime.date) -> dict[str, dict[str, int]]:
+    """Tell members in Telegram that their membership ends soon, or has just ended: two statements.
+
+    MEMBERSHIP_EXPIRING: the last paid day is within EXPIRING_NOTICE_DAYS (3 days before it, or the
+    first run after when beat missed that day) and the member is not INACTIVE today (the effective
+    status: staff deactivation counts, a hold does not stop the notice). MEMBERSHIP_LAPSED: the last
+    paid day was yesterday (or up to LAPSED_NOTICE_DAYS ago, for missed runs) and the member is
+    INACTIVE today. The dedupe key names the client and the date (`<KIND>:<client id>:<date>`), so
+    each is sent once ever, however often this runs; a member who renewed has another date and is
+    told about that one when its time comes.
+    """
+    members = Client.objects.with_effective_status(today=today).filter(user__deleted_at__isnull=True)
+    expiring = members.filter(
+        expiration_date__gte=today,
+        expiration_date__lte=today + datetime.timedelta(days=EXPIRING_NOTICE_DAYS),
+        effective_status__in=[ClientStatus.ACTIVE, ClientStatus.ON_HOLD],
+    )
+    lapsed = members.filter(
+        expiration_date__gte=today - datetime.timedelta(days=LAPSED_NOTICE_DAYS),
+        expiration_date__lt=today,
+        effective_status=ClientStatus.INACTIVE,
+    )
+    key = Concat(Value(":"), Cast("pk", CharField()), Value(":"), Cast("expiration_date", CharField()))
+    context = JSONObject(client_id="pk", first_name="first_name", expiration_date="expiration_date")
+    return {
+        str(kind): notifications_queue_many(
+            kind=kind, source=clients, user_id=F("user_id"), dedupe_key=Concat(Value(kind), key), context=context
+        )._asdict()
+        for kind, clients in (
+            (NotificationKind.MEMBERSHIP_EXPIRING, expiring),
+            (NotificationKind.MEMBERSHIP_LAPSED, lapsed),
+        )
+    }
+
+
 @transaction.atomic
 def payment_create(*, client: Client, membership: Membership | None = None) -> Payment:
     """Record a PENDING payment of the membership's price (by default the client's own membership)."""
@@ -206,12 +251,40 @@ def _extend_membership(*, payment: Payment) -> None:
     today = timezone.localdate()
     paid_until = max(today, client.expiration_date or today)
     client.membership_id = payment.membership_id
-    _ledger_write(
+    event = _ledger_write(
         client=client,
         expiration_after=paid_until + datetime.timedelta(days=MEMBERSHIP_DAYS_PER_PAYMENT),
         kind=MembershipEventKind.PAYMENT,
         payment=payment,
         also_update=["membership"],
+    )
+    _receipt_queue(client=client, payment=payment, event=event)
+
+
+def _receipt_queue(*, client: Client, payment: Payment, event: MembershipEvent) -> None:
+    """The member's RECEIPT in Telegram, written with the payment (a desk sale, or an online payment the
+    provider reported PAID: the member hears its money arrived either way; only a sale has a number).
+
+    The period is the days this payment bought: from the day after the old end (today when it had
+    lapsed) to the new end.
+    """
+    today = timezone.localdate()
+    before = event.expiration_before
+    period_from = before + datetime.timedelta(days=1) if before is not None and before >= today else today
+    membership = payment.membership
+    notification_queue(
+        user=client.user,
+        kind=NotificationKind.RECEIPT,
+        dedupe_key=f"RECEIPT:{payment.pk}",
+        context={
+            "payment_id": payment.pk,
+            "receipt_number": payment.receipt_number,
+            "amount": str(payment.amount),
+            "currency": settings.CLUB_CURRENCY,
+            "membership": membership.get_access_level_display() or membership.description or "",
+            "period_from": period_from.isoformat(),
+            "period_to": event.expiration_after.isoformat() if event.expiration_after else today.isoformat(),
+        },
     )
 
 
@@ -336,7 +409,7 @@ def membership_sale(
     payment.save()
     base = max(today, client.expiration_date or today)
     client.membership = membership
-    _ledger_write(
+    event = _ledger_write(
         client=client,
         expiration_after=add_months(base, months),
         kind=MembershipEventKind.SALE,
@@ -345,6 +418,7 @@ def membership_sale(
         reason=f"{months} × {membership}",
         also_update=["membership"],
     )
+    _receipt_queue(client=client, payment=payment, event=event)
     return payment
 
 

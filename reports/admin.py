@@ -177,9 +177,7 @@ admin.site.unregister(Client)
 class ClientAdmin(club_admin.ClientAdmin):
     actions = [*club_admin.ClientAdmin.actions, "request_progress_reports"]
 
-    @admin.action(
-        description=format_lazy(_("Request a progress report ({days} days, PDF)"), days=PROGRESS_REPORT_DAYS)
-    )
+    @admin.action(description=format_lazy(_("Request a progress report ({days} days, PDF)"), days=PROGRESS_REPORT_DAYS))
     def request_progress_reports(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         today = timezone.localdate()
         for client in queryset:

@@ -49,7 +49,11 @@ class WorkoutSession(models.Model):
                 condition=Q(idempotency_key__isnull=False),
             ),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"], name="workout_sessions_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="workout_sessions_user_idx"),
+            # A member's best of a type (WORKOUT_SUMMARY's personal best) without reading its history.
+            models.Index(fields=["user", "exercise_type", "-total_reps"], name="workout_sessions_best_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.exercise_type} × {self.total_reps}"
