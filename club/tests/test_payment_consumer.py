@@ -27,8 +27,8 @@ from club.tests.payment_queue import (
     publish,
     publish_raw,
     queue_depth,
-    wait_for,
 )
+from tests.timing import wait_until as wait_for
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
