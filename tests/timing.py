@@ -7,8 +7,9 @@ thread or process must get somewhere first, the test polls what it can observe w
 """
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 DEADLINE = 10.0  # seconds; generous for a loaded 2-core CI machine
 
@@ -39,13 +40,22 @@ def wait_until[T](
 
 
 async def eventually[T](
-    condition: Callable[[], T], *, timeout: float = DEADLINE, interval: float = 0.05, message: str = "condition"
+    condition: Callable[[], T | Awaitable[T]],
+    *,
+    timeout: float = DEADLINE,
+    interval: float = 0.05,
+    message: str = "condition",
 ) -> T:
-    """`wait_until` on an event loop: polls without blocking it."""
+    """`wait_until` on an event loop: polls without blocking it; `condition` may be a coroutine function
+    (a check that is itself a request, such as a device sending its rep again)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not (result := condition()):
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
         if loop.time() >= deadline:
             raise AssertionError(f"timed out waiting for {message}")
         await asyncio.sleep(interval)
-    return result
