@@ -19,6 +19,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
+from tests.timing import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
 
@@ -174,7 +176,9 @@ def test_no_token_reaches_the_logs_of_make_run_and_error_lines_carry_the_request
     ):
         refused.recv(timeout=5)
     assert refused.close_code == 4401
-    time.sleep(0.5)
+    # A last request marks the end: once its line is in the log, so is everything before it.
+    assert get(f"{base}/no-such-page-either", {"X-Request-ID": "probe-end"}) == 404
+    wait_until(lambda: "Not Found: /no-such-page-either" in embedded_server.log(), message="the last request logged")
 
     log = embedded_server.log()
     for secret in (access, tokens["refresh"]):
