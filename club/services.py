@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Role, User
 from accounts.services import user_create
@@ -442,6 +443,8 @@ def hold_cancel(*, hold: MembershipHold, staff: User | None, reason: str = "") -
         raise ApplicationError("This hold is already cancelled.")
     if hold.starts_on <= timezone.localdate():
         raise ApplicationError("This hold has started: only a future hold can be cancelled.")
+    if client.expiration_date is None:  # a hold is only sold on a paid-until date (hold_create)
+        raise ApplicationError(gettext("This membership has no paid-until date to take the hold's days back from."))
     hold.cancelled_at = timezone.now()
     hold.save(update_fields=["cancelled_at"])
     _ledger_write(

@@ -177,8 +177,8 @@ def test_no_token_reaches_the_logs_of_make_run_and_error_lines_carry_the_request
         refused.recv(timeout=5)
     assert refused.close_code == 4401
     # A last request marks the end: once its line is in the log, so is everything before it.
-    assert get(f"{base}/no-such-page-either", {"X-Request-ID": "probe-end"}) == 404
-    wait_until(lambda: "Not Found: /no-such-page-either" in embedded_server.log(), message="the last request logged")
+    assert get(f"{base}/the-last-request", {"X-Request-ID": "probe-end"}) == 404
+    wait_until(lambda: "Not Found: /the-last-request" in embedded_server.log(), message="the last request logged")
 
     log = embedded_server.log()
     for secret in (access, tokens["refresh"]):
