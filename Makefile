@@ -37,9 +37,11 @@ run: migrate keys
 	# `?token=`. The app's own access log (club.access) names every request without its query string.
 	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) $(DAPHNE_PROXY_HEADERS) config.asgi:application
 
+# ruff (lint and format), then mypy (pyproject.toml: strict on services, selectors and permissions).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 test: lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test

@@ -132,9 +132,11 @@ def clients_deactivate_expired(*, today: datetime.date) -> int:
     changed = 0
     stale = Client.objects.with_effective_status(today=today).exclude(status=F("effective_status"))
     for status in (ClientStatus.ACTIVE, ClientStatus.INACTIVE, ClientStatus.ON_HOLD):
-        changed += Client.objects.filter(pk__in=stale.filter(effective_status=status).values("pk")).update(
-            status=status, updated_at=timezone.now()
-        )
+        # `effective_status` is the annotation above; django-stubs resolves lookups on model fields only.
+        now_stale = stale.filter(effective_status=status)  # type: ignore[misc]
+        stale_rows = Client.objects.filter(pk__in=now_stale.values("pk"))
+        # The manager django-stubs derives from ClientQuerySet.as_manager() loses update()'s signature.
+        changed += stale_rows.update(status=status, updated_at=timezone.now())  # type: ignore[no-untyped-call]
     return changed
 
 

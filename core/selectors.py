@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from club.models import Client, ClientStatus
 from club.selectors import client_list
-from training.models import MuscleGroup, TrainingExercise
+from training.models import MuscleGroup, Training, TrainingExercise
 from training.selectors import training_list
 from workouts.models import WorkoutSession
 from workouts.selectors import workout_session_list
@@ -24,7 +24,7 @@ PROGRESS_SESSIONS = 30
 
 @dataclass(frozen=True)
 class Today:
-    trainings: QuerySet
+    trainings: QuerySet[Training]
     active_clients: int
     expiring: QuerySet[Client]
     recent_sessions: QuerySet[WorkoutSession]
@@ -40,9 +40,10 @@ def today_at_a_glance(*, user: User, today: datetime.date) -> Today:
     clients = client_list(user=user, today=today)
     return Today(
         trainings=training_list(user=user).prefetch_related(None).filter(date=today).order_by("client__last_name"),
-        active_clients=clients.filter(effective_status=ClientStatus.ACTIVE).count(),
+        # client_list annotates effective_status; django-stubs resolves lookups on model fields only.
+        active_clients=clients.filter(effective_status=ClientStatus.ACTIVE).count(),  # type: ignore[misc]
         # Still active and paid up to a day within the window: the people to remind today.
-        expiring=clients.filter(
+        expiring=clients.filter(  # type: ignore[misc]
             effective_status=ClientStatus.ACTIVE,
             expiration_date__gte=today,
             expiration_date__lte=today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS),
@@ -69,8 +70,8 @@ class Series:
     values: list[float]
     series: dict[str, list[float | None]] | None = None
 
-    def as_chart_data(self) -> dict[str, list]:
-        data: dict[str, list] = {"labels": self.labels, "values": self.values}
+    def as_chart_data(self) -> dict[str, list[object]]:
+        data: dict[str, list[object]] = {"labels": [*self.labels], "values": [*self.values]}
         if self.series is not None:
             data["series"] = [{"label": name, "values": values} for name, values in self.series.items()]
         return data

@@ -278,7 +278,7 @@ def membership_revenue_report_data(*, date_from: datetime.date, date_to: datetim
     start, end = _day_bounds(date_from, date_to)
     clients = dict(
         Client.objects.with_effective_status()
-        .filter(effective_status=ClientStatus.ACTIVE)
+        .filter(effective_status=ClientStatus.ACTIVE)  # type: ignore[misc]  # an annotation django-stubs cannot see
         .values(level=_label("membership__access_level"))
         .annotate(clients=Count("id"))
         .values_list("level", "clients")
