@@ -48,7 +48,7 @@ class BearerAuthentication(JWTAuthentication):
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         try:
-            return AccessToken(raw_token)
+            return AccessToken(raw_token)  # type: ignore[arg-type]  # simplejwt annotates "Token | None" but reads the encoded token
         except TokenError as error:
             detail = refusal_message("access", error)
             # "Wrong type" comes only after the signature checked out, so the claimed type is ours.

@@ -206,14 +206,16 @@ class RepCounter:
                 **timeouts,
             )
         # redis-py's plain pools refuse a connection past their cap; a blocking pool waits for one.
-        pool_class = redis.asyncio.BlockingConnectionPool if asynchronous else redis.BlockingConnectionPool
-        pool = pool_class.from_url(
-            self.url,
-            max_connections=settings.WORKOUT_COUNTER_MAX_CONNECTIONS,
-            timeout=settings.WORKOUT_COUNTER_POOL_TIMEOUT,
+        pool_options = {
+            "max_connections": settings.WORKOUT_COUNTER_MAX_CONNECTIONS,
+            "timeout": settings.WORKOUT_COUNTER_POOL_TIMEOUT,
             **timeouts,
-        )
-        return (redis.asyncio.Redis if asynchronous else redis.Redis)(connection_pool=pool)
+        }
+        if asynchronous:
+            return redis.asyncio.Redis(
+                connection_pool=redis.asyncio.BlockingConnectionPool.from_url(self.url, **pool_options)
+            )
+        return redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(self.url, **pool_options))
 
     def _loop_client(self) -> tuple:
         loop = asyncio.get_running_loop()
