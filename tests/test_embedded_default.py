@@ -8,7 +8,6 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -112,15 +111,17 @@ def embedded_server(tmp_path_factory):
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
+
+        def answering() -> bool:
+            if server.poll() is not None:
+                raise AssertionError(f"make run's server exited:\n{log_path.read_text(errors='replace')}")
             try:
                 urllib.request.urlopen(f"{base}/health", timeout=2)
-                break
             except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(log_path.read_text(errors="replace")) from None
-                time.sleep(0.3)
+                return False
+            return True
+
+        wait_until(answering, timeout=30, interval=0.3, message=f"make run's server on {port} (log: {log_path})")
         yield EmbeddedServer(base=base, log_path=log_path, keys=tmp_path / "keys", printed=printed)
     finally:
         server.terminate()
