@@ -19,7 +19,6 @@ urlpatterns = [
     path("api/auth/telegram/confirm/", api.TelegramConfirmView.as_view(), name="telegram-confirm"),
     path("api/telegram/webhook/", api.TelegramWebhookView.as_view(), name="telegram-webhook"),
     path(".well-known/jwks.json", api.JwksView.as_view(), name="jwks"),
-    path("api/me/", api.MeView.as_view(), name="me"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/telegram/", views.telegram_widget_login, name="login-telegram"),
     path("login/confirm/", views.TelegramConfirmLoginView.as_view(), name="login-confirm"),

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import staff_page
 from classes import selectors, services
 from classes.models import Booking, SessionStatus
 from club.selectors import client_search
-from core.dashboard import staff_page
 from core.exceptions import ApplicationError
 
 

@@ -3,8 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.permissions import is_admin
+from core.views import metrics
+
 urlpatterns = [
     path("", include("core.urls")),
+    # core serves the metrics; who may read them besides a scraper with the token is accounts' rule.
+    path("metrics", metrics, {"user_allowed": is_admin}, name="metrics"),
+    path("dashboard/", include("dashboard.urls")),
     path("dashboard/", include("club.urls")),
     path("dashboard/", include("training.urls")),
     path("dashboard/", include("reports.urls")),

@@ -2,8 +2,8 @@ from django import forms
 from django.urls import reverse
 
 from accounts.models import Role, User
-from club.forms import DateInput
-from core.dashboard import ClientScopeMixin, SearchableSelect
+from club.forms import ClientScopeMixin, DateInput
+from core.dashboard import SearchableSelect
 from training.models import Complexity, Exercise, MuscleGroup, PlanStatus, Training, TrainingPlan, TrainingType
 
 

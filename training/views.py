@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import staff_page
 from club.selectors import client_list, client_picker_search
-from core.dashboard import PICKER_LIMIT, add_service_errors, paginate, render_list, staff_page
+from core.dashboard import PICKER_LIMIT, add_service_errors, paginate, render_list
 from training import selectors, services
 from training.forms import (
     ClientChoiceField,

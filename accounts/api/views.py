@@ -15,7 +15,7 @@ from accounts.jwt import jwks
 from accounts.models import ChallengePurpose
 from accounts.origin import request_origin
 from accounts.permissions import UserAccountPermission
-from accounts.selectors import user_list, user_profile
+from accounts.selectors import user_list
 from accounts.services import PendingLogin, TokenPair
 from accounts.throttles import AccountPasswordThrottle, AuthThrottle, ConfirmThrottle, UsernameThrottle
 
@@ -287,12 +287,6 @@ class JwksView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(jwks(), headers={"Cache-Control": "public, max-age=300"})
-
-
-class MeView(APIView):
-    @extend_schema(tags=["users"], summary="The caller", responses={200: serializers.MeSerializer})
-    def get(self, request: Request) -> Response:
-        return Response(serializers.MeSerializer(user_profile(user=request.user)).data)
 
 
 @extend_schema_view(

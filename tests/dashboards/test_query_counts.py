@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 # session + user, then the page's own reads (counts, the page of rows, the filter or request form's choices).
 LIST_PAGES = {
-    "dashboard": 11,  # + attendance: checked in today, check-ins by hour, members at risk (page, count)
+    "dashboard:home": 11,  # + attendance: checked in today, check-ins by hour, members at risk (page, count)
     "club:client-list": 5,
     "training:training-list": 4,
     "training:plan-list": 4,
@@ -55,6 +55,6 @@ def test_client_detail_query_count_does_not_grow_with_history(client, trainer, m
     client.force_login(trainer)
 
     with django_assert_num_queries(13):  # + attendance: the last visits, visits per week
-        response = client.get(reverse("club:client-detail", args=[member.pk]))
+        response = client.get(reverse("dashboard:client-detail", args=[member.pk]))
 
     assert response.status_code == 200
