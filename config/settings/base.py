@@ -7,6 +7,7 @@ layer, an in-process rep debouncer and eager Celery tasks.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -502,7 +503,7 @@ WORKOUT_IDLE_MINUTES = env.float("WORKOUT_IDLE_MINUTES", default=10.0)
 # ---------------------------------------------------------------------------
 # LOG_FORMAT=json gives one JSON object a line (production's default) for log shippers.
 LOG_FORMAT = env("LOG_FORMAT", default="plain")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},

@@ -4,9 +4,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -15,17 +15,13 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from reports.models import Report, ReportStatus
+from tests import timing
 
 BASE_DIR = Path(settings.BASE_DIR)
 
 
-def wait_until(condition, *, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+# A worker process starts and finishes reports: a longer deadline than the suite's default.
+wait_until = partial(timing.wait_until, timeout=20.0)
 
 
 def database_url() -> str:
