@@ -1,14 +1,23 @@
 """The notification outbox: rows written beside their cause, sent after commit by a Celery task."""
 
+import datetime
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone, translation
 
-from accounts import bot
 from accounts.models import User
+from notifications import sending
 from notifications.messages import render
 from notifications.models import Notification, NotificationKind, NotificationOptOut, NotificationStatus
+from notifications.ratelimit import LimiterUnavailable, get_rate_limiter
+from notifications.sending import Answer
 from notifications.tasks import send_notification
 
 logger = logging.getLogger(__name__)
@@ -51,10 +60,151 @@ def notification_queue(
     return notification
 
 
-def notification_send(*, notification_id: int) -> None:
-    """Send one QUEUED notification through the Bot API (the limits, retries and exactly-once: issue 16)."""
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a send did: `status` is the row's afterwards; `retry_in` (seconds) asks the task to run again."""
+
+    status: str
+    retry_in: float | None = None
+    note: str = ""
+
+
+# When Redis cannot be asked, nothing is taken or claimed: the task comes back after this long.
+LIMITER_DOWN_RETRY_SECONDS = 5.0
+STALE_CLAIM_ERROR = (
+    "The worker stopped while Telegram was being called: the message may or may not have reached the member. "
+    "Not sent again (at most once)."
+)
+
+
+def _backoff(attempts: int) -> float:
+    return min(
+        settings.NOTIFICATION_RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0),
+        settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS,
+    )
+
+
+def _finish(notification: Notification, claimed_at: datetime.datetime, **fields: Any) -> None:
+    # Only the holder of this claim writes the outcome (the sweeper could have ended a very old one).
+    Notification.objects.filter(pk=notification.pk, claimed_at=claimed_at, status=NotificationStatus.QUEUED).update(
+        **fields
+    )
+
+
+def notification_send(
+    *,
+    notification_id: int,
+    max_inline_wait: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendOutcome:
+    """Send one QUEUED notification through the Bot API, at most once, within Telegram's limits.
+
+    Runs outside any transaction (a task): each step commits on its own. Order:
+
+    1. a row that is no longer QUEUED, or that a worker has claimed, is left alone — this is what
+       makes a redelivered or duplicated task harmless;
+    2. the shared limiter (Redis) is asked for a slot; a wait up to `max_inline_wait` is slept
+       here, a longer one is handed back as `retry_in`, so the worker serves other chats meanwhile;
+    3. the row is claimed (`claimed_at`, `attempts + 1`) by a conditional UPDATE that commits
+       before Telegram is called: of two concurrent deliveries only one claims, and a worker killed
+       during the call leaves a claim that nobody resends (the sweeper marks it FAILED);
+    4. Telegram's answer ends the row SENT or FAILED, or releases the claim for a retry after
+       `retry_after` (429) or an exponential backoff (timeouts, network errors, 5xx) until
+       `NOTIFICATION_MAX_ATTEMPTS`.
+    """
+    inline = settings.NOTIFICATION_MAX_INLINE_WAIT_SECONDS if max_inline_wait is None else max_inline_wait
     notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if notification.status != NotificationStatus.QUEUED or notification.user.telegram_id is None:
-        return
-    if bot.send_message(chat_id=notification.user.telegram_id, text=render(notification)):
-        Notification.objects.filter(pk=notification.pk).update(status=NotificationStatus.SENT)
+    if notification.status != NotificationStatus.QUEUED:
+        return SendOutcome(notification.status, note="already handled")
+    if notification.claimed_at is not None:
+        return SendOutcome(notification.status, note="claimed by another delivery")
+    user = notification.user
+    reason = _skip_reason(user, notification.kind) or (
+        "" if settings.TELEGRAM_BOT_TOKEN else "Telegram is not configured (TELEGRAM_BOT_TOKEN)."
+    )
+    if reason:
+        # The member unlinked, blocked the bot or opted out after the row was queued.
+        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None).update(
+            status=NotificationStatus.SKIPPED, error=reason
+        )
+        return SendOutcome(NotificationStatus.SKIPPED, note=reason)
+    chat_id = user.telegram_id
+    assert chat_id is not None  # _skip_reason refused an unlinked member
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        text = render(notification)
+
+    limiter = get_rate_limiter()
+    while True:
+        try:
+            permit = limiter.acquire(chat_id)
+        except LimiterUnavailable as error:
+            logger.warning("Telegram limiter unavailable (%s): notification %s waits", error, notification.pk)
+            return SendOutcome(NotificationStatus.QUEUED, retry_in=LIMITER_DOWN_RETRY_SECONDS, note="limiter down")
+        if permit.allowed:
+            break
+        if permit.wait_seconds > inline:
+            return SendOutcome(NotificationStatus.QUEUED, retry_in=permit.wait_seconds, note="rate limit")
+        sleep(permit.wait_seconds)
+
+    claimed_at = timezone.now()
+    with transaction.atomic():
+        claimed = Notification.objects.filter(
+            pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None
+        ).update(claimed_at=claimed_at, attempts=F("attempts") + 1)
+    if not claimed:
+        return SendOutcome(NotificationStatus.QUEUED, note="claimed by another delivery")
+    attempts = notification.attempts + 1
+
+    delivery = sending.send_message(chat_id=chat_id, text=text)
+
+    if delivery.answer is Answer.SENT:
+        _finish(
+            notification,
+            claimed_at,
+            status=NotificationStatus.SENT,
+            sent_at=timezone.now(),
+            telegram_message_id=delivery.message_id,
+            error="",
+        )
+        return SendOutcome(NotificationStatus.SENT)
+    if delivery.answer is Answer.FORBIDDEN:
+        with transaction.atomic():
+            # Later notifications to this member are SKIPPED by notification_queue until they write to the bot again.
+            User.objects.filter(pk=user.pk, telegram_unreachable_at=None).update(telegram_unreachable_at=timezone.now())
+            _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=delivery.reason)
+        return SendOutcome(NotificationStatus.FAILED, note=delivery.reason)
+    if delivery.answer is Answer.REJECTED:
+        _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=delivery.reason)
+        return SendOutcome(NotificationStatus.FAILED, note=delivery.reason)
+
+    # 429 or a transient failure: Telegram did not send it (a timeout is the one doubt, docs/telegram.md).
+    if attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        error = f"Gave up after {attempts} attempts. {delivery.reason}"
+        _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=error)
+        return SendOutcome(NotificationStatus.FAILED, note=error)
+    if delivery.answer is Answer.RATE_LIMITED:
+        retry_in = delivery.retry_after
+        try:
+            limiter.defer(chat_id, seconds=retry_in)  # every worker holds this chat back, not only this task
+        except LimiterUnavailable:
+            logger.warning("Telegram limiter unavailable: only notification %s waits out its 429", notification.pk)
+    else:
+        retry_in = _backoff(attempts)
+    _finish(notification, claimed_at, claimed_at=None, error=delivery.reason)
+    return SendOutcome(NotificationStatus.QUEUED, retry_in=retry_in, note=delivery.reason)
+
+
+def notification_fail_stale_claims(*, now: datetime.datetime | None = None) -> int:
+    """Mark FAILED the rows claimed longer ago than NOTIFICATION_CLAIM_STALE_SECONDS: their worker died mid-send.
+
+    They are not resent: the call may have reached Telegram before the worker died, and a member
+    must never get a message twice (at most once, docs/telegram.md). Returns how many.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.NOTIFICATION_CLAIM_STALE_SECONDS)
+    failed = Notification.objects.filter(status=NotificationStatus.QUEUED, claimed_at__lt=cutoff).update(
+        status=NotificationStatus.FAILED, error=STALE_CLAIM_ERROR
+    )
+    if failed:
+        logger.warning("%s notification(s) left claimed by a stopped worker marked FAILED", failed)
+    return failed
