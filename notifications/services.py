@@ -84,11 +84,9 @@ def _backoff(attempts: int) -> float:
     )
 
 
-def _finish(notification: Notification, claimed_at: datetime.datetime, **fields: Any) -> None:
+def _finish(notification: Notification, claim: datetime.datetime, **fields: Any) -> None:
     # Only the holder of this claim writes the outcome (the sweeper could have ended a very old one).
-    Notification.objects.filter(pk=notification.pk, claimed_at=claimed_at, status=NotificationStatus.QUEUED).update(
-        **fields
-    )
+    Notification.objects.filter(pk=notification.pk, claimed_at=claim, status=NotificationStatus.QUEUED).update(**fields)
 
 
 def notification_send(

@@ -45,6 +45,7 @@ class Trouble:
     retry_after: int | None = None
     chat_id: int | None = None
     hang_seconds: float = 30.0
+    then_answer: bool = False  # after the hang, answer (and deliver) normally
     released: threading.Event = field(default_factory=threading.Event)
 
 
@@ -113,10 +114,21 @@ class FakeBotApi:
         with self.lock:
             self.troubles.append(Trouble(status, text.format(retry_after), retry_after, chat_id))
 
-    def hang_next(self, *, seconds: float = 30.0, chat_id: int | None = None) -> None:
-        """The next `sendMessage` (to `chat_id`) gets no answer for `seconds` or until `release()`; not delivered."""
+    def hang_next(self, *, seconds: float = 30.0, chat_id: int | None = None, then_answer: bool = False) -> None:
+        """The next `sendMessage` (to `chat_id`) gets no answer for `seconds` or until `release()`.
+
+        It is not delivered, unless `then_answer`: then it is answered (and delivered) once released.
+        """
         with self.lock:
-            self.troubles.append(Trouble(status=0, chat_id=chat_id, hang_seconds=seconds))
+            self.troubles.append(Trouble(status=0, chat_id=chat_id, hang_seconds=seconds, then_answer=then_answer))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.release()
+            self.calls.clear()
+            self.arrivals.clear()
+            self.troubles.clear()
+            self.hanging.clear()
 
     def release(self) -> None:
         for trouble in self.hanging:
@@ -145,7 +157,12 @@ class FakeBotApi:
         if trouble.status == 0:
             trouble.released.wait(trouble.hang_seconds)
             trouble.released.set()
-            return 0, {}
+            if not trouble.then_answer:
+                return 0, {}
+            with self.lock:
+                self.arrivals.append(Arrival(time.monotonic(), body.get("chat_id"), str(body.get("text", "")), 200))
+                self.calls.append((path, body))
+                return 200, {"ok": True, "result": self.result(path, body)}
         reply: dict = {"ok": False, "error_code": trouble.status, "description": trouble.description}
         if trouble.retry_after is not None:
             reply["parameters"] = {"retry_after": trouble.retry_after}
