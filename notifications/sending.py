@@ -36,7 +36,7 @@ _client: httpx.Client | None = None
 _client_lock = threading.Lock()
 
 
-def _http() -> httpx.Client:
+def client() -> httpx.Client:
     global _client  # one connection pool per process: keep-alive to api.telegram.org across messages
     with _client_lock:
         if _client is None:
@@ -58,7 +58,7 @@ def send_message(*, chat_id: int, text: str) -> Delivery:
     url = f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
     timeout = settings.TELEGRAM_SEND_TIMEOUT_SECONDS
     try:
-        response = _http().post(url, json={"chat_id": chat_id, "text": text}, timeout=timeout)
+        response = client().post(url, json={"chat_id": chat_id, "text": text}, timeout=timeout)
     except httpx.TimeoutException as error:
         return Delivery(Answer.TRANSIENT, f"Telegram did not answer within {timeout:g} s ({type(error).__name__}).")
     except httpx.HTTPError as error:
