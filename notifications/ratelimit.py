@@ -63,7 +63,7 @@ return redis.error_reply('unknown limiter operation ' .. tostring(op))
 GLOBAL_TOLERANCE = 0.25
 # Never more than this absolute slack, so any second still holds at most a bot's limit within
 # the few milliseconds of jitter a network adds anyway.
-GLOBAL_TOLERANCE_MAX_US = 10_000
+GLOBAL_TOLERANCE_MAX_US = 5_000
 
 
 class LimiterUnavailable(Exception):

@@ -20,10 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-# Telegram's limits as the fake checks them; JITTER is what the loopback network and the server's
-# threads may add between a worker's decision and the message's arrival here.
+# Telegram's limits as the fake checks them. JITTER is what may come between a worker's decision
+# (the limiter's yes, on Redis's clock) and the message's arrival here: the worker's thread waiting
+# for the GIL or a core, the claim's UPDATE, the loopback. On the shared 2-core machine under load
+# it reached 50 ms; a limit broken by more than that shows.
 CHAT_INTERVAL = 1.0
-JITTER = 0.05
+JITTER = 0.1
 
 
 @dataclass
