@@ -114,8 +114,8 @@ def start_fake(log_path: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
-def fake_stats(url: str) -> dict:
-    with urllib.request.urlopen(f"{url}/stats", timeout=30) as response:
+def fake_stats(url: str, limit: int | None = None) -> dict:
+    with urllib.request.urlopen(f"{url}/stats{f'?limit={limit}' if limit else ''}", timeout=30) as response:
         return json.loads(response.read())
 
 
@@ -208,7 +208,7 @@ def main() -> None:
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - committed
-        telegram = fake_stats(fake_url)
+        telegram = fake_stats(fake_url, args.rate)
         memory = [peak_rss_mb(process.pid) for _, process in workers]
     finally:
         for _, process in workers:
@@ -236,7 +236,8 @@ def main() -> None:
     print(
         f"fake Telegram: delivered {telegram['delivered']:,} to {telegram['chats']:,} chats, duplicates "
         f"{telegram['duplicates']}, per-chat violations {telegram['chat_violations']}, at most "
-        f"{telegram['peak_per_second']} messages in any second (limit {args.rate}), refused {telegram['refused']}"
+        f"{telegram['peak_per_second']} messages in any second (limit {args.rate}; "
+        f"{telegram['windows_over_limit']} messages ended a second over it), refused {telegram['refused']}"
     )
     print("worker peak RSS: " + ", ".join(f"{mb:.0f} MB" for mb in memory))
     broken = (

@@ -148,10 +148,11 @@ def notification_send(
         sleep(permit.wait_seconds)
 
     claimed_at = timezone.now()
-    with transaction.atomic():
-        claimed = Notification.objects.filter(
-            pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None
-        ).update(claimed_at=claimed_at, attempts=F("attempts") + 1)
+    # One statement, committed on its own (a task runs in autocommit): one round trip between the
+    # limiter's yes and the call.
+    claimed = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None).update(
+        claimed_at=claimed_at, attempts=F("attempts") + 1
+    )
     if not claimed:
         return SendOutcome(NotificationStatus.QUEUED, note="claimed by another delivery")
     attempts = notification.attempts + 1

@@ -90,8 +90,11 @@ class FakeBotApi:
                     pass  # the client went away
 
             def do_GET(self) -> None:
-                encoded = json.dumps(recorder.stats()).encode()
-                self.send_response(200 if self.path == "/stats" else 404)
+                # /stats, or /stats?limit=N to also count the seconds over N.
+                path, _, query = self.path.partition("?")
+                limit = int(query.removeprefix("limit=")) if query.startswith("limit=") else None
+                encoded = json.dumps(recorder.stats(limit)).encode()
+                self.send_response(200 if path == "/stats" else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(encoded)))
                 self.end_headers()
@@ -221,7 +224,17 @@ class FakeBotApi:
             peak = max(peak, end - start + 1)
         return peak
 
-    def stats(self) -> dict:
+    def windows_over(self, limit: int, *, jitter: float = JITTER) -> int:
+        """How many delivered messages arrived with more than `limit` in the second (less `jitter`) they end."""
+        times = [arrival.at for arrival in self.delivered()]
+        over, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0 - jitter:
+                start += 1
+            over += end - start + 1 > limit
+        return over
+
+    def stats(self, limit: int | None = None) -> dict:
         delivered = self.delivered()
         per_chat = Counter(str(arrival.chat_id) for arrival in delivered)
         with self.lock:
@@ -233,6 +246,7 @@ class FakeBotApi:
             "refused": dict(refused),
             "chat_violations": len(self.chat_violations()),
             "peak_per_second": self.peak_per_second(),
+            "windows_over_limit": self.windows_over(limit) if limit else None,
             "first_at": delivered[0].at if delivered else None,
             "last_at": delivered[-1].at if delivered else None,
         }
