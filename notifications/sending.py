@@ -8,6 +8,7 @@ work), or a timeout, a network error or a 5xx (worth another try).
 import enum
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -22,6 +23,7 @@ class Answer(enum.Enum):
     FORBIDDEN = "forbidden"  # 403: the member blocked the bot (or deleted the account)
     REJECTED = "rejected"  # another 4xx: the same request will never succeed
     TRANSIENT = "transient"  # timeout, network error, 5xx, a reply that is not the Bot API's
+    LATE = "late"  # not sent: the limiter's slot had expired (`not_after`)
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,18 @@ def reset_client() -> None:
         _client = None
 
 
-def send_message(*, chat_id: int, text: str) -> Delivery:
+def send_message(*, chat_id: int, text: str, not_after: float | None = None) -> Delivery:
+    """Call `sendMessage`, unless the monotonic clock is past `not_after` (then `Answer.LATE`, nothing sent)."""
     # The bot token is part of the URL: neither the URL nor an exception's text (which quotes it) is
     # ever logged or stored; reasons name the kind of failure only.
     url = f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
     timeout = settings.TELEGRAM_SEND_TIMEOUT_SECONDS
+    http = client()
+    payload = {"chat_id": chat_id, "text": text}
+    if not_after is not None and time.monotonic() > not_after:
+        return Delivery(Answer.LATE)
     try:
-        response = client().post(url, json={"chat_id": chat_id, "text": text}, timeout=timeout)
+        response = http.post(url, json=payload, timeout=timeout)
     except httpx.TimeoutException as error:
         return Delivery(Answer.TRANSIENT, f"Telegram did not answer within {timeout:g} s ({type(error).__name__}).")
     except httpx.HTTPError as error:

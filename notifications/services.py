@@ -69,8 +69,11 @@ class SendOutcome:
     note: str = ""
 
 
-# When Redis cannot be asked, nothing is taken or claimed: the task comes back after this long.
+# When Redis cannot be asked, nothing is sent and the claim is given back: the task comes back after this long.
 LIMITER_DOWN_RETRY_SECONDS = 5.0
+# A slot is used within this long of the limiter's yes, or given up: a thread that stalled (a loaded
+# host, the GIL) would otherwise send in another slot's time, and several such at once break the limit.
+PERMIT_MAX_AGE_SECONDS = 0.05
 STALE_CLAIM_ERROR = (
     "The worker stopped while Telegram was being called: the message may or may not have reached the member. "
     "Not sent again (at most once)."
@@ -101,11 +104,13 @@ def notification_send(
 
     1. a row that is no longer QUEUED, or that a worker has claimed, is left alone — this is what
        makes a redelivered or duplicated task harmless;
-    2. the shared limiter (Redis) is asked for a slot; a wait up to `max_inline_wait` is slept
-       here, a longer one is handed back as `retry_in`, so the worker serves other chats meanwhile;
-    3. the row is claimed (`claimed_at`, `attempts + 1`) by a conditional UPDATE that commits
+    2. the row is claimed (`claimed_at`, `attempts + 1`) by a conditional UPDATE that commits
        before Telegram is called: of two concurrent deliveries only one claims, and a worker killed
-       during the call leaves a claim that nobody resends (the sweeper marks it FAILED);
+       before Telegram's answer leaves a claim that nobody resends (the sweeper marks it FAILED);
+    3. the shared limiter (Redis) is asked for a slot; a wait up to `max_inline_wait` is slept
+       here, a longer one releases the claim and is handed back as `retry_in`, so the worker serves
+       other chats meanwhile. A slot not used within `PERMIT_MAX_AGE_SECONDS` is given up and
+       asked for again: a thread that stalled after its yes must not send in a later slot's time;
     4. Telegram's answer ends the row SENT or FAILED, or releases the claim for a retry after
        `retry_after` (429) or an exponential backoff (timeouts, network errors, 5xx) until
        `NOTIFICATION_MAX_ATTEMPTS`.
@@ -131,7 +136,20 @@ def notification_send(
     with translation.override(user.language or settings.LANGUAGE_CODE):
         text = render(notification)
 
-    # Built before the slot is taken (its TLS context takes a while the first time): the time between
+    claimed_at = timezone.now()
+    claimed = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None).update(
+        claimed_at=claimed_at, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return SendOutcome(NotificationStatus.QUEUED, note="claimed by another delivery")
+    attempts = notification.attempts + 1
+
+    def give_back(retry_in: float, note: str) -> SendOutcome:
+        # Telegram was not called: the claim and the attempt are handed back.
+        _finish(notification, claimed_at, claimed_at=None, attempts=F("attempts") - 1)
+        return SendOutcome(NotificationStatus.QUEUED, retry_in=retry_in, note=note)
+
+    # Built before a slot is taken (its TLS context takes a while the first time): the time between
     # the limiter's yes and the message's arrival at Telegram is what the limits are measured on.
     sending.client()
     limiter = get_rate_limiter()
@@ -140,24 +158,17 @@ def notification_send(
             permit = limiter.acquire(chat_id)
         except LimiterUnavailable as error:
             logger.warning("Telegram limiter unavailable (%s): notification %s waits", error, notification.pk)
-            return SendOutcome(NotificationStatus.QUEUED, retry_in=LIMITER_DOWN_RETRY_SECONDS, note="limiter down")
+            return give_back(LIMITER_DOWN_RETRY_SECONDS, "limiter down")
         if permit.allowed:
-            break
-        if permit.wait_seconds > inline:
-            return SendOutcome(NotificationStatus.QUEUED, retry_in=permit.wait_seconds, note="rate limit")
-        sleep(permit.wait_seconds)
-
-    claimed_at = timezone.now()
-    # One statement, committed on its own (a task runs in autocommit): one round trip between the
-    # limiter's yes and the call.
-    claimed = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None).update(
-        claimed_at=claimed_at, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return SendOutcome(NotificationStatus.QUEUED, note="claimed by another delivery")
-    attempts = notification.attempts + 1
-
-    delivery = sending.send_message(chat_id=chat_id, text=text)
+            delivery = sending.send_message(
+                chat_id=chat_id, text=text, not_after=time.monotonic() + PERMIT_MAX_AGE_SECONDS
+            )
+            if delivery.answer is not Answer.LATE:
+                break
+        elif permit.wait_seconds > inline:
+            return give_back(permit.wait_seconds, "rate limit")
+        else:
+            sleep(permit.wait_seconds)
 
     if delivery.answer is Answer.SENT:
         _finish(

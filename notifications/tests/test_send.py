@@ -2,13 +2,16 @@
 
 import datetime
 import threading
+import time
 
 import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
+from notifications import sending
 from notifications.messages import render
 from notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.sending import Answer
 from notifications.services import STALE_CLAIM_ERROR, notification_fail_stale_claims, notification_send
 from notifications.tests.conftest import queue
 from reports.tests.worker import wait_until
@@ -78,6 +81,8 @@ def test_429_releases_the_row_and_holds_the_chat_back_for_retry_after(telegram_b
     assert again.note == "rate limit"
     assert 6 < again.retry_in <= 7
     assert len(telegram_bot.arrivals) == 1
+    notification.refresh_from_db()
+    assert (notification.attempts, notification.claimed_at) == (1, None)  # the wait gave its claim back
 
 
 def test_403_marks_the_member_unreachable_and_fails_without_retry(telegram_bot, member):
@@ -264,3 +269,10 @@ def test_concurrent_deliveries_of_one_notification_send_it_once(telegram_bot, me
     assert len(telegram_bot.messages_to(anna.telegram_id)) == 1
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("SENT", 1)
+
+
+def test_a_slot_not_used_in_time_sends_nothing(telegram_bot, member):
+    delivery = sending.send_message(chat_id=member().telegram_id, text="Hi", not_after=time.monotonic() - 0.001)
+
+    assert delivery.answer is Answer.LATE
+    assert telegram_bot.arrivals == []
