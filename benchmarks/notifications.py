@@ -18,7 +18,7 @@ until every row is SENT or FAILED. Printed:
 - what the fake Telegram saw: messages delivered, duplicates (a chat that got more than its one
   message: must be 0), per-chat violations (two messages to a chat within a second: must be 0), the
   most messages in any second (at most the limit);
-- each worker's peak resident memory (VmHWM).
+- each worker's peak resident memory (VmHWM), and the workers' CPU time per message.
 
 Exits 1 when a message is missing or duplicated or a limit was broken.
 """
@@ -153,6 +153,12 @@ def peak_rss_mb(pid: int) -> float:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its reaped children so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=10_000, help="notifications (one member each)")
@@ -210,6 +216,7 @@ def main() -> None:
         elapsed = time.perf_counter() - committed
         telegram = fake_stats(fake_url, args.rate)
         memory = [peak_rss_mb(process.pid) for _, process in workers]
+        cpu = sum(cpu_seconds(process.pid) for _, process in workers)
     finally:
         for _, process in workers:
             if process.poll() is None:
@@ -239,7 +246,11 @@ def main() -> None:
         f"{telegram['peak_per_second']} messages in any second (limit {args.rate}; "
         f"{telegram['windows_over_limit']} messages ended a second over it), refused {telegram['refused']}"
     )
-    print("worker peak RSS: " + ", ".join(f"{mb:.0f} MB" for mb in memory))
+    print(
+        "worker peak RSS: "
+        + ", ".join(f"{mb:.0f} MB" for mb in memory)
+        + f"; worker CPU {cpu:.0f} s in all, {cpu / max(sent, 1) * 1000:.1f} ms a message (start-up included)"
+    )
     broken = (
         sent != args.count
         or telegram["delivered"] != args.count
