@@ -46,14 +46,6 @@ def client() -> httpx.Client:
         return _client
 
 
-def reset_client() -> None:
-    global _client
-    with _client_lock:
-        if _client is not None:
-            _client.close()
-        _client = None
-
-
 def send_message(*, chat_id: int, text: str, not_after: float | None = None) -> Delivery:
     """Call `sendMessage`, unless the monotonic clock is past `not_after` (then `Answer.LATE`, nothing sent)."""
     # The bot token is part of the URL: neither the URL nor an exception's text (which quotes it) is

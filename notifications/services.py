@@ -81,10 +81,9 @@ STALE_CLAIM_ERROR = (
 
 
 def _backoff(attempts: int) -> float:
-    return min(
-        settings.NOTIFICATION_RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0),
-        settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS,
-    )
+    first: float = settings.NOTIFICATION_RETRY_BACKOFF_SECONDS
+    cap: float = settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS
+    return min(first * float(2 ** max(attempts - 1, 0)), cap)
 
 
 def _finish(notification: Notification, claim: datetime.datetime, **fields: Any) -> None:
@@ -156,8 +155,8 @@ def notification_send(
     while True:
         try:
             permit = limiter.acquire(chat_id)
-        except LimiterUnavailable as error:
-            logger.warning("Telegram limiter unavailable (%s): notification %s waits", error, notification.pk)
+        except LimiterUnavailable as unavailable:
+            logger.warning("Telegram limiter unavailable (%s): notification %s waits", unavailable, notification.pk)
             return give_back(LIMITER_DOWN_RETRY_SECONDS, "limiter down")
         if permit.allowed:
             delivery = sending.send_message(
@@ -192,9 +191,9 @@ def notification_send(
 
     # 429 or a transient failure: Telegram did not send it (a timeout is the one doubt, docs/telegram.md).
     if attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        error = f"Gave up after {attempts} attempts. {delivery.reason}"
-        _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=error)
-        return SendOutcome(NotificationStatus.FAILED, note=error)
+        gave_up = f"Gave up after {attempts} attempts. {delivery.reason}"
+        _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=gave_up)
+        return SendOutcome(NotificationStatus.FAILED, note=gave_up)
     if delivery.answer is Answer.RATE_LIMITED:
         retry_in = delivery.retry_after
         try:
