@@ -38,6 +38,8 @@ from django.dispatch import receiver
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from core.redis import embedded_redis
+
 logger = logging.getLogger(__name__)
 
 # One script, one operation per call (ARGV[1]); every call's KEYS live in one hash slot. ARGV[2] is
@@ -149,19 +151,6 @@ def idle_expiry_ms() -> int:
     return int(settings.WORKOUT_IDLE_EXPIRY_SECONDS * 1000)
 
 
-_embedded_server = None
-
-
-def _embedded():
-    """The process's in-memory Redis (fakeredis with Lua) for the embedded default."""
-    global _embedded_server
-    import fakeredis  # only the embedded default needs it
-
-    if _embedded_server is None:
-        _embedded_server = fakeredis.FakeServer()
-    return _embedded_server, fakeredis
-
-
 class RepCounter:
     """Running rep totals per user and exercise type: the hot path is async, finishing is sync.
 
@@ -189,7 +178,7 @@ class RepCounter:
 
     def _client(self, *, asynchronous: bool):
         if self.url is None:
-            server, fakeredis = _embedded()
+            server, fakeredis = embedded_redis()
             return fakeredis.FakeAsyncRedis(server=server) if asynchronous else fakeredis.FakeRedis(server=server)
         timeouts = {
             "socket_timeout": settings.WORKOUT_COUNTER_SOCKET_TIMEOUT,

@@ -51,13 +51,23 @@ class CeleryWorker:
     """`celery -A config worker` with one prefork child, so "the process running the task" is unambiguous."""
 
     def __init__(
-        self, *, media_root: Path, log_path: Path, queues: str | None = None, name: str = "reports-test"
+        self,
+        *,
+        media_root: Path,
+        log_path: Path,
+        queues: str | None = None,
+        name: str = "reports-test",
+        env: dict[str, str] | None = None,
+        purge: bool = True,
     ) -> None:
         self.name = f"{name}-{uuid.uuid4().hex[:8]}@localhost"
         self.media_root = media_root
         self.log_path = log_path
         # Every queue a task of the suite may go to, unless a test asks for the Procfile's split.
         self.queues = queues or f"celery,{settings.REPORT_STAFF_QUEUE},{settings.REPORT_QUEUE}"
+        self.env = env or {}  # settings of this worker's own (the notification tests' fake Telegram, limits)
+        # A worker started to take over a killed one's tasks must not purge them.
+        self.purge = purge
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -67,10 +77,19 @@ class CeleryWorker:
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(self.media_root),
+            **self.env,
         }
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", self.name, "-Q", self.queues]
         # --purge: messages an earlier, interrupted run left in this namespace's queue are not ours.
-        command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "--purge"]
+        command += [
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            *(["--purge"] if self.purge else []),
+        ]
         command += ["--without-gossip", "--without-mingle"]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
