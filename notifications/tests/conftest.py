@@ -6,6 +6,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from notifications.models import NotificationKind
 from notifications.services import notification_queue
+from notifications.tests.helpers import CONTEXTS
 
 TELEGRAM_IDS = itertools.count(700_000_001)
 
@@ -28,4 +29,6 @@ def member(db):
 
 
 def queue(user, kind=NotificationKind.MEMBERSHIP_EXPIRING, key=None):
-    return notification_queue(user=user, kind=kind, dedupe_key=key or f"TEST:{uuid.uuid4().hex}", context={})
+    return notification_queue(
+        user=user, kind=kind, dedupe_key=key or f"TEST:{uuid.uuid4().hex}", context=CONTEXTS[kind]
+    )

@@ -7,9 +7,44 @@ from collections.abc import Callable, Iterator
 from django.db import transaction
 
 from config.celery import app as celery_app
-from notifications.models import Notification
+from notifications.models import Notification, NotificationKind
 
 _telegram_ids = itertools.count(7_000_001)
+
+# What each kind's producer stores in `context`: enough to render the message.
+CLASS = {
+    "booking_id": 7,
+    "session_id": 3,
+    "class_name": "Yoga",
+    "starts_at": "2026-12-08T07:00:00+00:00",
+    "room": "Studio A",
+    "trainer": "coach",
+    "reason": "",
+}
+CONTEXTS = {
+    NotificationKind.MEMBERSHIP_EXPIRING: {"client_id": 1, "first_name": "Anna", "expiration_date": "2026-12-08"},
+    NotificationKind.MEMBERSHIP_LAPSED: {"client_id": 1, "first_name": "Anna", "expiration_date": "2026-12-08"},
+    NotificationKind.CLASS_REMINDER: CLASS,
+    NotificationKind.WAITLIST_PROMOTED: CLASS,
+    NotificationKind.CLASS_CANCELLED: {**CLASS, "reason": "the trainer is ill"},
+    NotificationKind.RECEIPT: {
+        "payment_id": 9,
+        "receipt_number": "2026-000042",
+        "amount": "1497.00",
+        "currency": "RUB",
+        "membership": "Premium",
+        "period_from": "2026-12-09",
+        "period_to": "2027-03-08",
+    },
+    NotificationKind.WORKOUT_SUMMARY: {
+        "workout_id": 5,
+        "exercise_type": "push_up",
+        "reps": 40,
+        "previous_best": 35,
+        "personal_best": True,
+        "today": {"push_up": 40, "squat": 60},
+    },
+}
 
 
 def link_telegram(user, telegram_id: int | None = None):

@@ -3,40 +3,7 @@ from django.utils import translation
 
 from notifications.messages import render
 from notifications.models import Notification, NotificationKind
-
-CLASS = {
-    "booking_id": 7,
-    "session_id": 3,
-    "class_name": "Yoga",
-    "starts_at": "2026-12-08T07:00:00+00:00",
-    "room": "Studio A",
-    "trainer": "coach",
-    "reason": "",
-}
-CONTEXTS = {
-    NotificationKind.MEMBERSHIP_EXPIRING: {"client_id": 1, "first_name": "Anna", "expiration_date": "2026-12-08"},
-    NotificationKind.MEMBERSHIP_LAPSED: {"client_id": 1, "first_name": "Anna", "expiration_date": "2026-12-08"},
-    NotificationKind.CLASS_REMINDER: CLASS,
-    NotificationKind.WAITLIST_PROMOTED: CLASS,
-    NotificationKind.CLASS_CANCELLED: {**CLASS, "reason": "the trainer is ill"},
-    NotificationKind.RECEIPT: {
-        "payment_id": 9,
-        "receipt_number": "2026-000042",
-        "amount": "1497.00",
-        "currency": "RUB",
-        "membership": "Premium",
-        "period_from": "2026-12-09",
-        "period_to": "2027-03-08",
-    },
-    NotificationKind.WORKOUT_SUMMARY: {
-        "workout_id": 5,
-        "exercise_type": "push_up",
-        "reps": 40,
-        "previous_best": 35,
-        "personal_best": True,
-        "today": {"push_up": 40, "squat": 60},
-    },
-}
+from notifications.tests.helpers import CONTEXTS
 
 
 def text(kind: NotificationKind, **context) -> str:

@@ -47,6 +47,6 @@ def test_on_sqlite_the_periodic_notices_are_written_once_and_render(tmp_path):
     assert result.stdout.splitlines() == [
         "1 1 0",
         "True",
-        "MEMBERSHIP_EXPIRING QUEUED Hi",
-        "CLASS_REMINDER QUEUED Reminder:",
+        "MEMBERSHIP_EXPIRING SKIPPED Hi",  # sent at once (eager), and no bot is configured
+        "CLASS_REMINDER SKIPPED Reminder:",
     ]

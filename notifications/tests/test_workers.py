@@ -23,6 +23,7 @@ from notifications.models import Notification, NotificationKind, NotificationSta
 from notifications.services import STALE_CLAIM_ERROR, notification_fail_stale_claims
 from notifications.tasks import send_notification
 from notifications.tests.conftest import queue
+from notifications.tests.helpers import CONTEXTS
 from reports.tests.worker import CeleryWorker, wait_until
 from tests.fake_bot_api import FakeBotApi
 
@@ -131,7 +132,10 @@ def test_a_403_fails_on_the_worker_without_a_retry(workers, fresh_fake, member):
     anna = member()
     fresh_fake.fail_next(403, chat_id=anna.telegram_id)
     notification = Notification.objects.create(
-        user=anna, kind=NotificationKind.RECEIPT, dedupe_key=f"TEST:{uuid.uuid4().hex}"
+        user=anna,
+        kind=NotificationKind.RECEIPT,
+        dedupe_key=f"TEST:{uuid.uuid4().hex}",
+        context=CONTEXTS[NotificationKind.RECEIPT],
     )
     task_id = str(uuid.uuid4())
 
@@ -150,7 +154,10 @@ def test_a_worker_killed_mid_send_never_sends_twice(workers, fresh_fake, member)
     anna = member()
     fresh_fake.hang_next(seconds=120, chat_id=anna.telegram_id)  # Telegram is slow to answer, the worker dies
     notification = Notification.objects.create(
-        user=anna, kind=NotificationKind.RECEIPT, dedupe_key=f"TEST:{uuid.uuid4().hex}"
+        user=anna,
+        kind=NotificationKind.RECEIPT,
+        dedupe_key=f"TEST:{uuid.uuid4().hex}",
+        context=CONTEXTS[NotificationKind.RECEIPT],
     )
     task_id = str(uuid.uuid4())
     send_notification.apply_async((notification.pk,), task_id=task_id)
