@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -607,4 +608,14 @@ def user_soft_delete(*, user: User, actor: User | None = None) -> User:
 def user_restore(*, user: User) -> User:
     user.deleted_at = None
     user.save(update_fields=["deleted_at"])
+    return user
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Remember the language the user chose for pages (and messages); "" goes back to the browser's."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the offered languages.")})
+    user.language = language
+    user.save(update_fields=["language"])
     return user
