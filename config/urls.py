@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("", include("core.urls")),
+    # The Russian (or English) strings of static/js, for the pages whose scripts write text (docs/i18n.md).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("dashboard/", include("club.urls")),
     path("dashboard/", include("training.urls")),
     path("dashboard/", include("reports.urls")),
