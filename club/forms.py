@@ -2,6 +2,7 @@ import secrets
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from club.models import DESK_PAYMENT_METHODS, Client, ClientStatus, Gender, Membership, PaymentMethod
@@ -19,20 +20,22 @@ class DateInput(forms.DateInput):
 
 class MembershipChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
-        level = obj.get_access_level_display() if obj.access_level else "Membership"
-        return f"{level} · {obj.price} a month"
+        level = obj.get_access_level_display() if obj.access_level else _("Membership")
+        return _("%(level)s · %(price)s a month") % {"level": level, "price": obj.price}
 
 
 class ClientFilterForm(ClientScopeMixin):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
-        widget=forms.SearchInput(attrs={"placeholder": "Name or phone", "autocomplete": "off"}),
+        widget=forms.SearchInput(attrs={"placeholder": _("Name or phone"), "autocomplete": "off"}),
     )
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *ClientStatus.choices])
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *ClientStatus.choices]
+    )
     membership = MembershipChoiceField(
-        label="Membership", required=False, queryset=Membership.objects.all(), empty_label="Any membership"
+        label=_("Membership"), required=False, queryset=Membership.objects.all(), empty_label=_("Any membership")
     )
 
 
@@ -59,7 +62,7 @@ class ClientForm(forms.ModelForm):
         model = Client
         fields = CLIENT_FIELDS
         field_classes = {"membership": MembershipChoiceField}
-        labels = {"weight_kg": "Weight (kg)", "height_cm": "Height (cm)"}
+        labels = {"weight_kg": _("Weight (kg)"), "height_cm": _("Height (cm)")}
         widgets = {
             "date_of_birth": DateInput(),
             "phone_number": forms.TelInput(attrs={"autocomplete": "tel"}),
@@ -74,12 +77,12 @@ class ClientForm(forms.ModelForm):
     def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
         """The form's fields in the groups the page shows them in; groups the form lacks are left out."""
         groups = [
-            ("Sign-in account", ["username", "email", "password"]),
+            (_("Sign-in account"), ["username", "email", "password"]),
             (
-                "Person",
+                _("Person"),
                 ["first_name", "last_name", "phone_number", "gender", "date_of_birth", "weight_kg", "height_cm"],
             ),
-            ("Membership", ["membership", "status", "trainer"]),
+            (_("Membership"), ["membership", "status", "trainer"]),
         ]
         return [
             (title, [self[name] for name in names if name in self.fields])
@@ -91,11 +94,12 @@ class ClientForm(forms.ModelForm):
 class ClientSignUpForm(ClientForm):
     """A new member: the USER account it signs in with, then its profile, saved by `client_register`."""
 
-    username = forms.CharField(max_length=50, help_text="What the member signs in with.")
-    email = forms.EmailField(max_length=100)
+    username = forms.CharField(label=_("Username"), max_length=50, help_text=_("What the member signs in with."))
+    email = forms.EmailField(label=_("Email"), max_length=100)
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not only digits, not a common password.",
+        help_text=_("At least 8 characters, not only digits, not a common password."),
     )
 
     field_order = ["username", "email", "password"]
@@ -117,40 +121,45 @@ def generated_password() -> str:
 class SaleForm(forms.Form):
     """Sell / renew: months of a membership paid at the desk (club.services.membership_sale)."""
 
-    membership = MembershipChoiceField(queryset=Membership.objects.all(), empty_label=None)
-    months = forms.IntegerField(min_value=1, max_value=SALE_MAX_MONTHS, initial=1)
+    membership = MembershipChoiceField(label=_("Membership"), queryset=Membership.objects.all(), empty_label=None)
+    months = forms.IntegerField(label=_("Months"), min_value=1, max_value=SALE_MAX_MONTHS, initial=1)
     method = forms.ChoiceField(
-        label="Paid by",
+        label=_("Paid by"),
         choices=DESK_METHOD_CHOICES,
         initial=PaymentMethod.CASH,
         widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
     )
     amount = forms.DecimalField(
+        label=_("Amount"),
         required=False,
         min_value=0,
         max_digits=10,
         decimal_places=2,
-        help_text="Leave empty for the price × months; 0 for a gift.",
+        help_text=_("Leave empty for the price × months; 0 for a gift."),
     )
 
 
 class MemberJoinForm(SaleForm):
     """The admin's "New member": sign-in account, profile and first sale, saved by club.services.member_join."""
 
-    username = forms.CharField(max_length=50, help_text="What the member signs in with.")
-    email = forms.EmailField(max_length=100)
+    username = forms.CharField(label=_("Username"), max_length=50, help_text=_("What the member signs in with."))
+    email = forms.EmailField(label=_("Email"), max_length=100)
     password = forms.CharField(
+        label=_("Password"),
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to generate one; it is shown once after saving, to hand to the member.",
+        help_text=_("Leave empty to generate one; it is shown once after saving, to hand to the member."),
     )
-    first_name = forms.CharField(max_length=50)
-    last_name = forms.CharField(max_length=50)
+    first_name = forms.CharField(label=_("First name"), max_length=50)
+    last_name = forms.CharField(label=_("Last name"), max_length=50)
     phone_number = forms.CharField(
-        label="Phone", max_length=20, widget=forms.TelInput, help_text="However it is written: +7 912 345-67-89."
+        label=_("Phone"),
+        max_length=20,
+        widget=forms.TelInput,
+        help_text=_("However it is written: +7 912 345-67-89."),
     )
-    date_of_birth = forms.DateField(label="Date of birth", widget=DateInput())
-    gender = forms.ChoiceField(required=False, choices=[("", "—"), *Gender.choices])
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", "—"), *Gender.choices])
 
     field_order = [
         "username", "email", "password",
@@ -169,9 +178,11 @@ class MemberJoinForm(SaleForm):
 
 
 class HoldForm(forms.Form):
-    starts_on = forms.DateField(label="First day", widget=DateInput())
-    ends_on = forms.DateField(label="Last day", widget=DateInput(), help_text="Both days are on hold.")
-    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"}))
+    starts_on = forms.DateField(label=_("First day"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Last day"), widget=DateInput(), help_text=_("Both days are on hold."))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,26 +191,30 @@ class HoldForm(forms.Form):
 
 class CorrectionForm(forms.Form):
     expiration_date = forms.DateField(
-        label="New paid-until date", required=False, widget=DateInput(), help_text="Empty: no paid days."
+        label=_("New paid-until date"), required=False, widget=DateInput(), help_text=_("Empty: no paid days.")
     )
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=500,
         widget=forms.TextInput(attrs={"class": "vTextField"}),
-        help_text="Kept in the membership ledger.",
+        help_text=_("Kept in the membership ledger."),
     )
 
 
 class RefundForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=500,
         widget=forms.TextInput(attrs={"class": "vTextField"}),
-        help_text="Kept with the payment and the ledger.",
+        help_text=_("Kept with the payment and the ledger."),
     )
 
 
 class CashUpForm(forms.Form):
-    date = forms.DateField(label="Day", required=False, widget=DateInput())
+    date = forms.DateField(label=_("Day"), required=False, widget=DateInput())
 
 
 class HoldCancelForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"}))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=500, widget=forms.TextInput(attrs={"class": "vTextField"})
+    )

@@ -10,6 +10,8 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.permissions import is_staff_member
@@ -25,7 +27,7 @@ def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not is_staff_member(request.user):
-            raise PermissionDenied("The dashboards are for club staff: trainers and administrators.")
+            raise PermissionDenied(_("The dashboards are for club staff: trainers and administrators."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -76,9 +78,9 @@ class ClientScopeMixin(forms.Form):
     """
 
     clients = forms.ChoiceField(
-        label="Clients",
+        label=_("Clients"),
         required=False,
-        choices=[(MY_CLIENTS, "My clients"), (ALL_CLIENTS, "All clients")],
+        choices=[(MY_CLIENTS, _("My clients")), (ALL_CLIENTS, _("All clients"))],
     )
 
     field_order = ["q", "clients"]
@@ -121,10 +123,10 @@ class SearchableSelect(forms.Select):
     queryset; only the rendering is bounded, so a club of thousands of clients is never listed whole.
     """
 
-    def __init__(self, *, search_url: str, placeholder: str = "Search by name or phone", limit: int = PICKER_LIMIT):
+    def __init__(self, *, search_url: str, placeholder: str | None = None, limit: int = PICKER_LIMIT):
         super().__init__()
         self.search_url = search_url
-        self.placeholder = placeholder
+        self.placeholder = placeholder or gettext("Search by name or phone")
         self.limit = limit
 
     @classmethod
@@ -160,8 +162,9 @@ class SearchableSelect(forms.Select):
             '<input type="search" class="picker-search" name="q" placeholder="{}" aria-label="{}" '
             'autocomplete="off" hx-get="{}" hx-params="q" hx-trigger="input changed delay:250ms, search" '
             'hx-target="next select" hx-swap="innerHTML" hx-sync="this:replace">',
-            "Type to search…",
-            f"{self.placeholder}: the list below shows the first {self.limit} matches",
+            gettext("Type to search…"),
+            gettext("%(placeholder)s: the list below shows the first %(limit)s matches")
+            % {"placeholder": self.placeholder, "limit": self.limit},
             self.search_url,
         )
         return format_html('<div class="picker">{}{}</div>', search, select)
