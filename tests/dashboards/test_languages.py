@@ -6,6 +6,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from club.tests.factories import MembershipFactory
+from tests.dashboards.test_clients import NEW_CLIENT
 
 pytestmark = pytest.mark.django_db
 
@@ -121,20 +122,7 @@ def test_a_dashboard_message_is_in_the_users_language(client, trainer):
     trainer.save(update_fields=["language"])
     client.force_login(trainer)
 
-    response = client.post(
-        reverse("club:client-create"),
-        {
-            "username": "maria.k",
-            "email": "maria@example.com",
-            "password": "squat-rack-2026",
-            "first_name": "Maria",
-            "last_name": "Kuznetsova",
-            "phone_number": "+7 912 555 0101",
-            "date_of_birth": "1994-03-02",
-            "status": "ACTIVE",
-            "membership": MembershipFactory().pk,
-        },
-    )
+    response = client.post(reverse("club:client-create"), {**NEW_CLIENT, "membership": MembershipFactory().pk})
 
     assert [str(message) for message in get_messages(response.wsgi_request)] == [
         "Maria Kuznetsova теперь клиент клуба и может войти под именем maria.k."
