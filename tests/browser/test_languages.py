@@ -27,7 +27,8 @@ NOTHING_CLIPPED = """() => {
     .filter(element => element.offsetParent !== null);
   const clipped = boxes.filter(element => element.scrollWidth > element.clientWidth + 1
     || element.scrollHeight > element.clientHeight + 1 && getComputedStyle(element).overflow !== 'visible');
-  return {clipped: clipped.map(element => element.textContent.trim()), sideways: document.documentElement.scrollWidth > window.innerWidth};
+  const sideways = document.documentElement.scrollWidth > window.innerWidth;
+  return {clipped: clipped.map(element => element.textContent.trim()), sideways: sideways};
 }"""
 
 
