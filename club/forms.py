@@ -2,6 +2,7 @@ import secrets
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -21,7 +22,7 @@ class DateInput(forms.DateInput):
 class MembershipChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         level = obj.get_access_level_display() if obj.access_level else _("Membership")
-        return _("%(level)s · %(price)s a month") % {"level": level, "price": obj.price}
+        return _("%(level)s · %(price)s a month") % {"level": level, "price": localize(obj.price)}
 
 
 class ClientFilterForm(ClientScopeMixin):
