@@ -37,9 +37,11 @@ run: migrate keys
 	# `?token=`. The app's own access log (club.access) names every request without its query string.
 	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) $(DAPHNE_PROXY_HEADERS) config.asgi:application
 
+# lint-imports: the apps' layering (pyproject.toml [tool.importlinter], docs/architecture.md).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test

@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(5.0)
 
 
-def call(method: str, payload: dict[str, Any]) -> bool:
+def call(method: str, payload: dict[str, Any], *, files: dict[str, tuple[str, bytes, str]] | None = None) -> bool:
     """Call a Bot API method; a failure is logged and reported as False, never raised.
 
     The caller is the webhook, and Telegram re-delivers an update whose webhook failed: a reply
@@ -20,7 +20,10 @@ def call(method: str, payload: dict[str, Any]) -> bool:
     # The bot token is part of the URL: log the outcome, never the URL or the exception text.
     url = f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/{method}"
     try:
-        response = httpx.post(url, json=payload, timeout=TIMEOUT)
+        if files:  # an upload (sendPhoto): multipart/form-data, the other parameters as form fields
+            response = httpx.post(url, data=payload, files=files, timeout=TIMEOUT)
+        else:
+            response = httpx.post(url, json=payload, timeout=TIMEOUT)
     except httpx.HTTPError as error:
         logger.warning("Telegram %s failed: %s", method, type(error).__name__)
         return False

@@ -1,11 +1,12 @@
 from django.db.models import QuerySet
-from rest_framework.exceptions import AuthenticationFailed
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin, is_staff_member
 from accounts.telegram import TelegramIdentity
+from core.exceptions import InvalidCredentials
 
-NOT_LINKED = (
+NOT_LINKED = gettext_lazy(
     "This Telegram account is not linked to any club account. Sign in with your username and password "
     "and link Telegram first (POST /api/auth/telegram/link/)."
 )
@@ -30,5 +31,5 @@ def user_for_telegram(*, identity: TelegramIdentity) -> User:
     """The live account linked to a verified Telegram identity; unknown ids are told to link first."""
     user = User.objects.filter(telegram_id=identity.id, deleted_at__isnull=True).first()
     if user is None:
-        raise AuthenticationFailed(NOT_LINKED)
+        raise InvalidCredentials(NOT_LINKED)
     return user

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.csp import CSP
@@ -14,10 +15,9 @@ from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
-from rest_framework.exceptions import APIException
 
 from accounts import services
-from accounts.exceptions import SignInUnavailable
+from accounts.exceptions import NotConfirmedYet, SignInUnavailable
 from accounts.origin import request_origin
 from accounts.selectors import user_for_telegram
 from accounts.telegram import bot_id
@@ -131,12 +131,12 @@ class TelegramConfirmLoginView(View):
             return redirect("login")
         try:
             user = services.telegram_login_challenge_redeem(verification_id=pending["verification_id"])
-        except ApplicationError as waiting:
+        except NotConfirmedYet as waiting:
             messages.info(request, waiting.message)
             return render(request, self.template_name, {"telegram_link": pending["telegram_link"]}, status=409)
-        except APIException as refusal:
+        except (ApplicationError, PermissionDenied) as refusal:  # unknown, expired or used, denied in Telegram
             del request.session[PENDING_LOGIN]
-            messages.error(request, str(refusal.detail))
+            messages.error(request, str(refusal))
             return redirect("login")
         del request.session[PENDING_LOGIN]
         auth_login(request, user, backend=BACKEND)
@@ -153,8 +153,8 @@ def telegram_widget_login(request: HttpRequest) -> HttpResponse:
     fields = {name: value for name, value in request.POST.items() if name not in ("csrfmiddlewaretoken", "next")}
     try:
         user = user_for_telegram(identity=services.telegram_widget_identity(fields=fields))
-    except APIException as refusal:
-        messages.error(request, str(refusal.detail))
+    except ApplicationError as refusal:  # a bad or replayed signature, no linked account, no bot configured
+        messages.error(request, str(refusal))
         return redirect("login")
     auth_login(request, user, backend=BACKEND)
     next_url = request.POST.get("next", "")

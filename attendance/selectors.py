@@ -13,7 +13,7 @@ from accounts.permissions import is_staff_member
 from attendance.models import Visit, VisitResult
 from club.models import Client, ClientStatus
 from club.selectors import client_list
-from core.selectors import Series
+from core.charts import Series
 
 VISITS_ON_CLIENT_PAGE = 10
 VISIT_WEEKS = 12

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.decorators import staff_page
 from attendance import cards, selectors, services
 from attendance.api.views import qr_svg
 from attendance.permissions import has_member_card
 from club.selectors import client_list, phone_search_digits
-from core.dashboard import staff_page
 
 SEARCH_RESULTS = 8
 MEMBER_VISITS_SHOWN = 10

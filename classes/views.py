@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import staff_page
 from classes import selectors, services
 from classes.models import Booking, SessionStatus
 from club.selectors import client_search
-from core.dashboard import staff_page
 from core.exceptions import ApplicationError
 
 

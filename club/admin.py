@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
 from accounts.permissions import is_admin
@@ -28,17 +28,11 @@ from club.models import (
     PaymentStatus,
     ReceiptSequence,
 )
-from club.selectors import payment_takings, phone_search_digits
+from club.selectors import EXPIRY_WINDOW_DAYS, payment_takings, phone_search_digits
 from club.services import MEMBERSHIP_DAYS_PER_PAYMENT, client_update
 from core.admin import CheckedDeleteAdmin, ClubAdmin, ClubAdminMixin, change_link, pill
 from core.dashboard import add_service_errors
 from core.exceptions import ApplicationError
-from core.selectors import EXPIRY_WINDOW_DAYS
-from reports.models import ReportFormat, ReportKind
-from reports.services import ReportQuotaExceeded, report_request
-
-# The period of the progress report the client admin's action asks for.
-PROGRESS_REPORT_DAYS = 30
 
 STATUS_TONES = {ClientStatus.ACTIVE: "ok", ClientStatus.ON_HOLD: "soon", ClientStatus.INACTIVE: "quiet"}
 PAYMENT_TONES = {
@@ -313,7 +307,8 @@ class ClientAdmin(CheckedDeleteAdmin):
     )
     # The old "Extend membership by 30 days (paid at the desk)" action is gone: it moved the date with no
     # payment and no ledger row. The desk's "Sell / renew" (club.services.membership_sale) replaces it.
-    actions = ["deactivate_clients", "request_progress_reports"]
+    # reports.admin adds "Request a progress report" (reports sits above club: club never imports it).
+    actions = ["deactivate_clients"]
     empty_message = (
         "A member who walks in: “New member” (account, profile and first sale at once). Members also sign up "
         "in the club app, or a trainer adds them on the dashboard. “Add client” adds a profile to an existing "
@@ -503,7 +498,7 @@ class ClientAdmin(CheckedDeleteAdmin):
 
     def get_view_on_site_url(self, obj=None):
         # "View on site" opens the trainers' page of the client: its charts, plans and sessions.
-        return reverse("club:client-detail", args=[obj.pk]) if obj is not None else None
+        return reverse("dashboard:client-detail", args=[obj.pk]) if obj is not None else None
 
     @admin.display(description="name", ordering="last_name")
     def full_name(self, client: Client) -> str:
@@ -549,7 +544,11 @@ class ClientAdmin(CheckedDeleteAdmin):
             (reverse("admin:training_trainingplan_changelist") + f"?user__id__exact={client.user_id}", "Plans"),
             (reverse("admin:workouts_workoutsession_changelist") + f"?user__id__exact={client.user_id}", "Workouts"),
             (reverse("admin:reports_report_changelist") + f"?client__id__exact={client.pk}", "Reports"),
-            (reverse("club:client-detail", args=[client.pk]), "Trainer's page"),
+            (
+                reverse("admin:notifications_notification_changelist") + f"?user__id__exact={client.user_id}",
+                gettext("Notifications"),
+            ),
+            (reverse("dashboard:client-detail", args=[client.pk]), "Trainer's page"),
         ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
@@ -562,35 +561,6 @@ class ClientAdmin(CheckedDeleteAdmin):
         self.message_user(
             request, ngettext("%d client deactivated.", "%d clients deactivated.", count) % count, messages.SUCCESS
         )
-
-    @admin.action(description=f"Request a progress report ({PROGRESS_REPORT_DAYS} days, PDF)")
-    def request_progress_reports(self, request, queryset) -> None:
-        today = timezone.localdate()
-        for client in queryset:
-            try:
-                report = report_request(
-                    requested_by=request.user,
-                    kind=ReportKind.CLIENT_PROGRESS,
-                    format=ReportFormat.PDF,
-                    date_from=today - datetime.timedelta(days=PROGRESS_REPORT_DAYS - 1),
-                    date_to=today,
-                    client=client,
-                )
-            except (ValidationError, PermissionDenied) as error:
-                self.message_user(
-                    request, f"{client}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
-                )
-            except ReportQuotaExceeded as error:
-                # The next clients would be refused the same way: say it once.
-                self.message_user(request, f"{client} and the rest not requested: {error.message}", messages.ERROR)
-                break
-            else:
-                url = reverse("reports:report-detail", args=[report.pk])
-                self.message_user(
-                    request,
-                    format_html('Progress report of {} requested: <a href="{}">follow it</a>.', client, url),
-                    messages.SUCCESS,
-                )
 
 
 @admin.register(Payment)

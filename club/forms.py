@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from club.models import DESK_PAYMENT_METHODS, Client, ClientStatus, Gender, Membership, PaymentMethod
 from club.services import SALE_MAX_MONTHS
-from core.dashboard import ClientScopeMixin
 
 
 class DateInput(forms.DateInput):
@@ -23,6 +22,51 @@ class MembershipChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         level = obj.get_access_level_display() if obj.access_level else _("Membership")
         return _("%(level)s · %(price)s a month") % {"level": level, "price": localize(obj.price)}
+
+
+# ---------------------------------------------------------------------------
+# "My clients": the trainers' default scope of the client, training and plan lists
+# ---------------------------------------------------------------------------
+MY_CLIENTS = "mine"
+ALL_CLIENTS = "all"
+
+
+class ClientScopeMixin(forms.Form):
+    """A list filter's "Clients" choice: only the signed-in trainer's own clients (`Client.trainer`), or all.
+
+    Shown to trainers only, where "My clients" is the default; admins (who train nobody) see every client.
+    """
+
+    clients = forms.ChoiceField(
+        label=_("Clients"),
+        required=False,
+        choices=[(MY_CLIENTS, _("My clients")), (ALL_CLIENTS, _("All clients"))],
+    )
+
+    field_order = ["q", "clients"]
+
+    def __init__(self, data=None, *, user: User, **kwargs):
+        self.trainer = user if getattr(user, "role", None) == Role.TRAINER else None
+        if self.trainer is not None and data is not None and not data.get("clients"):
+            data = data.copy()
+            data["clients"] = MY_CLIENTS
+        super().__init__(data, **kwargs)
+        if self.trainer is None:
+            del self.fields["clients"]
+
+    def trainer_scope(self) -> User | None:
+        """The trainer whose clients alone to list, or None for every client."""
+        if self.trainer is None or not self.is_valid():
+            return None
+        return self.trainer if self.cleaned_data.get("clients") == MY_CLIENTS else None
+
+    def narrowed(self) -> bool:
+        """Whether any filter (the default "My clients" included) narrows the list."""
+        if not self.is_valid():
+            return False
+        return any(value for name, value in self.cleaned_data.items() if name != "clients") or (
+            self.trainer_scope() is not None
+        )
 
 
 class ClientFilterForm(ClientScopeMixin):

@@ -22,6 +22,8 @@ from club.models import (
 )
 
 # A search term of at least this many digits (and nothing but phone characters) is a phone number.
+# Members paid up to a day within this many days are the ones to remind (the home page, the admin's list).
+EXPIRY_WINDOW_DAYS = 7
 PHONE_SEARCH_MIN_DIGITS = 5
 PHONE_CHARACTERS = set("+0123456789 ()-")
 

@@ -1,25 +1,20 @@
-"""The trainers' client pages: thin views over club.selectors / club.services and the dashboard selectors."""
+"""The trainers' client pages: thin views over club.selectors / club.services.
+
+A client's own page combines several apps (trainings, workouts, visits): it is the dashboard app's."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.decorators import staff_page
 from accounts.models import Role
-from attendance import selectors as attendance_selectors
 from club import selectors, services
 from club.forms import ClientFilterForm, ClientForm, ClientSignUpForm
 from club.models import Client
-from core import selectors as dashboard_selectors
-from core.dashboard import add_service_errors, paginate, render_list, staff_page
-from training.selectors import training_list, training_plan_list
-from workouts.selectors import workout_session_list
-
-TIMELINE_LENGTH = 20
-SESSIONS_SHOWN = 10
+from core.dashboard import add_service_errors, paginate, render_list
 
 
 def _client_or_404(request: HttpRequest, pk: int) -> Client:
@@ -46,33 +41,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-@require_GET
-def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client_or_404(request, pk)
-    user = request.user
-    today = timezone.localdate()
-    charts = {
-        "minutes": dashboard_selectors.training_minutes_per_week(user=user, client=client, today=today),
-        "volume": dashboard_selectors.training_volume_by_muscle_group(user=user, client=client),
-        "reps": dashboard_selectors.reps_per_session(user=user, client=client),
-    }
-    born = client.date_of_birth
-    context = {
-        "client": client,
-        "today": today,
-        "age": today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
-        "days_left": (client.expiration_date - today).days if client.expiration_date else None,
-        "trainings": training_list(user=user).filter(client=client)[:TIMELINE_LENGTH],
-        "plans": training_plan_list(user=user).filter(user_id=client.user_id),
-        "sessions": workout_session_list(user=user).filter(user_id=client.user_id)[:SESSIONS_SHOWN],
-        "charts": {name: series.as_chart_data() for name, series in charts.items()},
-        "has_chart": {name: bool(series.values) and any(series.values) for name, series in charts.items()},
-    }
-    context |= attendance_selectors.client_attendance(user=user, client=client, today=today)
-    return render(request, "club/client_detail.html", context)
-
-
-@staff_page
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
     # A trainer signing a member up is that member's trainer unless they pick another ("My clients").
@@ -89,7 +57,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
                 _("%(client)s is now a club member and can sign in as %(username)s.")
                 % {"client": client, "username": client.user.username},
             )
-            return redirect("club:client-detail", client.pk)
+            return redirect("dashboard:client-detail", client.pk)
     return render(request, "club/client_form.html", {"form": form, "creating": True})
 
 
@@ -105,5 +73,5 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Saved the profile of %(client)s.") % {"client": client})
-            return redirect("club:client-detail", client.pk)
+            return redirect("dashboard:client-detail", client.pk)
     return render(request, "club/client_form.html", {"form": form, "client": client, "creating": False})

@@ -1,36 +1,18 @@
-"""Shared plumbing of the trainers' dashboards: who may open them, and service errors shown on forms."""
+"""Shared plumbing of the dashboards' pages: service errors shown on forms, pages of lists, searchable pickers.
 
-from collections.abc import Callable
-from functools import wraps
+Who may open a page is the accounts app's (accounts.decorators.staff_page); core imports no app."""
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
-from accounts.permissions import is_staff_member
 from core.exceptions import ApplicationError
 
 PAGE_SIZE = 25
-
-
-def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous visitors go to the login page; a signed-in club client gets the 403 page (templates/403.html)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not is_staff_member(request.user):
-            raise PermissionDenied(_("The dashboards are for club staff: trainers and administrators."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError | ApplicationError) -> None:
@@ -62,51 +44,6 @@ def render_list(request: HttpRequest, template: str, partial: str, context: dict
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, partial, context)
     return render(request, template, context)
-
-
-# ---------------------------------------------------------------------------
-# "My clients": the trainers' default scope of the client, training and plan lists
-# ---------------------------------------------------------------------------
-MY_CLIENTS = "mine"
-ALL_CLIENTS = "all"
-
-
-class ClientScopeMixin(forms.Form):
-    """A list filter's "Clients" choice: only the signed-in trainer's own clients (`Client.trainer`), or all.
-
-    Shown to trainers only, where "My clients" is the default; admins (who train nobody) see every client.
-    """
-
-    clients = forms.ChoiceField(
-        label=_("Clients"),
-        required=False,
-        choices=[(MY_CLIENTS, _("My clients")), (ALL_CLIENTS, _("All clients"))],
-    )
-
-    field_order = ["q", "clients"]
-
-    def __init__(self, data=None, *, user: User, **kwargs):
-        self.trainer = user if getattr(user, "role", None) == Role.TRAINER else None
-        if self.trainer is not None and data is not None and not data.get("clients"):
-            data = data.copy()
-            data["clients"] = MY_CLIENTS
-        super().__init__(data, **kwargs)
-        if self.trainer is None:
-            del self.fields["clients"]
-
-    def trainer_scope(self) -> User | None:
-        """The trainer whose clients alone to list, or None for every client."""
-        if self.trainer is None or not self.is_valid():
-            return None
-        return self.trainer if self.cleaned_data.get("clients") == MY_CLIENTS else None
-
-    def narrowed(self) -> bool:
-        """Whether any filter (the default "My clients" included) narrows the list."""
-        if not self.is_valid():
-            return False
-        return any(value for name, value in self.cleaned_data.items() if name != "clients") or (
-            self.trainer_scope() is not None
-        )
 
 
 # ---------------------------------------------------------------------------

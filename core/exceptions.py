@@ -5,13 +5,17 @@
 - 400 `{"detail": "JSON parse error - …"}`: a body that is not JSON the API accepts (malformed, a lone
   surrogate, nested too deep: core/parsers.py), or too many form fields.
 - 413 `{"detail": "message"}`: a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
-- 401, 403, 404, 429 `{"detail": "message"}`: DRF's authentication, permission, not-found, throttling errors.
+- 401, 403, 404, 429 `{"detail": "message"}`: DRF's authentication, permission, not-found, throttling errors, and
+  the domain's `InvalidCredentials` (401), Django's `PermissionDenied` (403), `ObjectNotFound` (404).
+- 410 `{"detail": "message"}`: `Expired`, a one-time request that expired or was used already.
+- 503 `{"detail": "message"}`: `Unavailable`, a feature this server cannot offer now (not configured, or down).
 - 429 `{"detail": "message", "extra": {...}}` with `Retry-After`: a per-user quota of a service (`QuotaExceeded`).
 - 409 `{"detail": "message", "extra": {...}}`: a domain rule refused a state change (`ApplicationError`), a
   delete that other rows still reference (`ProtectedError`), a unique or foreign-key conflict found by the database.
 
-Services raise Django's `ValidationError`, `ApplicationError` (`QuotaExceeded`) and `PermissionDenied`; they never know
-about HTTP. Anything else still surfaces as a 500: that is a bug, not input.
+Services raise Django's `ValidationError`, `ApplicationError` (and its subclasses below) and `PermissionDenied`; they
+never know about HTTP: `exception_handler` maps each to its status. Anything else still surfaces as a 500: that is a
+bug, not input.
 """
 
 import logging
@@ -54,6 +58,22 @@ class QuotaExceeded(ApplicationError):
         self.retry_after = max(1, math.ceil(retry_after))
 
 
+class InvalidCredentials(ApplicationError):
+    """The credentials offered (a password, a token, Telegram's signed data) prove no live account (answered 401)."""
+
+
+class ObjectNotFound(ApplicationError):
+    """What the request names does not exist, or not for the caller (answered 404)."""
+
+
+class Expired(ApplicationError):
+    """A one-time request that expired or was completed already: start again (answered 410)."""
+
+
+class Unavailable(ApplicationError):
+    """A feature this server cannot offer now: not configured, or a dependency is down (answered 503)."""
+
+
 class TooManyRequests(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "Too many requests; try again later."
@@ -68,6 +88,18 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the data."
     default_code = "conflict"
+
+
+class Gone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This request has expired or was already used."
+    default_code = "gone"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Temporarily unavailable; try again later."
+    default_code = "service_unavailable"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -86,6 +118,33 @@ def _field_errors(error: DjangoValidationError) -> dict:
     if "__all__" in detail:
         detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
     return detail
+
+
+# The HTTP answer of each domain error (the first class the error is an instance of); any other
+# ApplicationError is a 409.
+REFUSALS: tuple[tuple[type[ApplicationError], type[exceptions.APIException]], ...] = (
+    (InvalidCredentials, exceptions.AuthenticationFailed),
+    (ObjectNotFound, exceptions.NotFound),
+    (Expired, Gone),
+    (Unavailable, ServiceUnavailable),
+)
+
+
+def _refusal(exc: ApplicationError, context: dict) -> exceptions.APIException:
+    if isinstance(exc, QuotaExceeded):
+        return TooManyRequests(exc.message, wait=exc.retry_after)
+    answer = next((api for domain, api in REFUSALS if isinstance(exc, domain)), Conflict)
+    refusal = answer(exc.message)
+    if isinstance(refusal, exceptions.AuthenticationFailed):
+        # What APIView.handle_exception does for a DRF AuthenticationFailed before calling this handler:
+        # a 401 names the view's scheme in WWW-Authenticate; a view without one answers 403.
+        view, request = context.get("view"), context.get("request")
+        header = view.get_authenticate_header(request) if view is not None and request is not None else None
+        if header:
+            refusal.auth_header = header
+        elif view is not None:
+            refusal.status_code = status.HTTP_403_FORBIDDEN
+    return refusal
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -110,12 +169,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         logger.info("integrity conflict: %s", exc)
         exc = Conflict("The request conflicts with another record; reload and try again.")
     elif isinstance(exc, ApplicationError):
-        refusal = (
-            TooManyRequests(exc.message, wait=exc.retry_after)
-            if isinstance(exc, QuotaExceeded)
-            else Conflict(exc.message)
-        )
-        response = drf_exception_handler(refusal, context)
+        response = drf_exception_handler(_refusal(exc, context), context)
         if response is not None and exc.extra:
             response.data["extra"] = exc.extra
         return response

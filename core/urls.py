@@ -6,6 +6,4 @@ urlpatterns = [
     path("", views.root, name="root"),
     path("health", views.health, name="health"),
     path("healthz", views.healthz, name="healthz"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("metrics", views.metrics, name="metrics"),
 ]

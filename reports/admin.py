@@ -1,14 +1,20 @@
 import datetime
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
+from club import admin as club_admin
+from club.models import Client
 from core.admin import ClubAdmin, change_link, pill
 from reports.labels import summary_lines
-from reports.models import Report, ReportStatus
+from reports.models import Report, ReportFormat, ReportKind, ReportStatus
 from reports.services import ReportQuotaExceeded, report_request
 
 STATUS_TONES = {ReportStatus.SUCCESS: "ok", ReportStatus.FAILURE: "lapsed"}
@@ -136,5 +142,49 @@ class ReportAdmin(ClubAdmin):
                     format_html(
                         'Report #{} requested again as #{}: <a href="{}">follow it</a>.', report.pk, again.pk, url
                     ),
+                    messages.SUCCESS,
+                )
+
+
+# The period of the progress report the client admin's action asks for.
+PROGRESS_REPORT_DAYS = 30
+
+# The client admin is club's; asking for a report is this app's. reports sits above club (club never
+# imports it), so it extends club's ClientAdmin with one action and registers it in its place.
+admin.site.unregister(Client)
+
+
+@admin.register(Client)
+class ClientAdmin(club_admin.ClientAdmin):
+    actions = [*club_admin.ClientAdmin.actions, "request_progress_reports"]
+
+    @admin.action(
+        description=format_lazy(gettext_lazy("Request a progress report ({days} days, PDF)"), days=PROGRESS_REPORT_DAYS)
+    )
+    def request_progress_reports(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        today = timezone.localdate()
+        for client in queryset:
+            try:
+                report = report_request(
+                    requested_by=request.user,
+                    kind=ReportKind.CLIENT_PROGRESS,
+                    format=ReportFormat.PDF,
+                    date_from=today - datetime.timedelta(days=PROGRESS_REPORT_DAYS - 1),
+                    date_to=today,
+                    client=client,
+                )
+            except (ValidationError, PermissionDenied) as error:
+                reasons = " ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, f"{client}: {reasons}", messages.ERROR)
+            except ReportQuotaExceeded as error:
+                # The next clients would be refused the same way: say it once.
+                refusal = gettext("%(client)s and the rest not requested: %(reason)s")
+                self.message_user(request, refusal % {"client": client, "reason": error.message}, messages.ERROR)
+                break
+            else:
+                url = reverse("reports:report-detail", args=[report.pk])
+                self.message_user(
+                    request,
+                    format_html(gettext('Progress report of {} requested: <a href="{}">follow it</a>.'), client, url),
                     messages.SUCCESS,
                 )

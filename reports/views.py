@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.decorators import staff_page
 from club.selectors import client_list
-from core.dashboard import add_service_errors, paginate, staff_page
+from core.dashboard import add_service_errors, paginate
 from reports import selectors, services
 from reports.forms import ReportRequestForm
 from reports.labels import summary_lines

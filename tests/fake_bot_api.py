@@ -3,11 +3,27 @@
 import itertools
 import json
 import threading
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from accounts.tests.signing import BOT_TOKEN, BOT_USERNAME, WEBHOOK_SECRET
+
+
+def read_body(content_type: str, raw: bytes) -> dict:
+    """A Bot API call's parameters: a JSON body, or multipart/form-data (an uploaded photo), whose files are bytes."""
+    if not content_type.startswith("multipart/form-data"):
+        return json.loads(raw)
+    form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    body = {}
+    for part in form.iter_parts():
+        content = part.get_payload(decode=True)
+        body[part.get_param("name", header="content-disposition")] = (
+            content if part.get_filename() else content.decode()
+        )
+    return body
 
 
 class FakeBotApi:
@@ -25,7 +41,9 @@ class FakeBotApi:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                body = read_body(
+                    self.headers.get("Content-Type", ""), self.rfile.read(int(self.headers["Content-Length"]))
+                )
                 recorder.calls.append((self.path, body))
                 reply = json.dumps({"ok": True, "result": recorder.result(self.path, body)}).encode()
                 self.send_response(200)
@@ -59,6 +77,10 @@ class FakeBotApi:
         """The inline keyboard of the last message sent to `chat_id` that has one."""
         marked = [body for _, body in self.sent() if body.get("chat_id") == chat_id and "reply_markup" in body]
         return marked[-1]["reply_markup"]["inline_keyboard"] if marked else []
+
+    def photos_to(self, chat_id: int) -> list[dict]:
+        """`sendPhoto` uploads to `chat_id`: form fields are strings, `photo` the uploaded bytes."""
+        return [body for _, body in self.sent("sendPhoto") if body.get("chat_id") == str(chat_id)]
 
     def callback_answers(self) -> list[dict]:
         return [body for _, body in self.sent("answerCallbackQuery")]

@@ -4,8 +4,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from club.forms import DateInput
-from core.dashboard import ClientScopeMixin, SearchableSelect
+from club.forms import ClientScopeMixin, DateInput
+from core.dashboard import SearchableSelect
 from training.models import Complexity, Exercise, MuscleGroup, PlanStatus, Training, TrainingPlan, TrainingType
 
 

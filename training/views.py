@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import staff_page
 from club.selectors import client_list, client_picker_search
-from core.dashboard import PICKER_LIMIT, add_service_errors, paginate, render_list, staff_page
+from core.dashboard import PICKER_LIMIT, add_service_errors, paginate, render_list
 from training import selectors, services
 from training.forms import (
     ClientChoiceField,

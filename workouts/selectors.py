@@ -48,7 +48,7 @@ def live_members(user_ids: set[int]) -> dict[int, LiveMember]:
             user_id=pk,
             username=username,
             name=f"{first_name} {last_name}" if client_id else username,
-            client_url=reverse("club:client-detail", args=[client_id]) if client_id else None,
+            client_url=reverse("dashboard:client-detail", args=[client_id]) if client_id else None,
         )
         for pk, username, client_id, first_name, last_name in rows
     }

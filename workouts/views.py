@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import staff_page
 from accounts.services import live_feed_token_issue
-from core.dashboard import staff_page
 from core.exceptions import ApplicationError
 from workouts.counter import CounterBusy, CounterUnavailable
 from workouts.selectors import workout_session_list

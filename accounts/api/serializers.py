@@ -1,10 +1,8 @@
 from collections.abc import Mapping
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Role, User
-from club.models import Client
+from accounts.models import User
 from core.serializers import StrictFieldsMixin
 
 
@@ -140,10 +138,6 @@ class LinkInvitationSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True)
 
 
-class WebhookAckSerializer(serializers.Serializer):
-    ok = serializers.BooleanField(read_only=True)
-
-
 class JwkSerializer(serializers.Serializer):
     kty = serializers.CharField()
     kid = serializers.CharField()
@@ -176,41 +170,3 @@ class UserSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         # A new account needs a password; an edit may leave it unchanged.
         self.fields["password"].required = self.instance is None
-
-
-class ClientProfileSerializer(serializers.ModelSerializer):
-    membership_id = serializers.IntegerField(read_only=True)
-    trainer_id = serializers.IntegerField(read_only=True, allow_null=True)
-
-    class Meta:
-        model = Client
-        fields = [
-            "id",
-            "membership_id",
-            "first_name",
-            "last_name",
-            "phone_number",
-            "gender",
-            "date_of_birth",
-            "weight_kg",
-            "height_cm",
-            "status",
-            "expiration_date",
-            "trainer_id",
-        ]
-        read_only_fields = fields
-
-
-class MeSerializer(serializers.ModelSerializer):
-    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
-    client = serializers.SerializerMethodField()
-
-    class Meta:
-        model = User
-        fields = ["id", "username", "email", "role", "telegram_id", "created_at", "last_login", "client"]
-        read_only_fields = fields
-
-    @extend_schema_field(ClientProfileSerializer(allow_null=True))
-    def get_client(self, user: User) -> dict | None:
-        client = getattr(user, "client", None)
-        return ClientProfileSerializer(client).data if client is not None else None

@@ -3,7 +3,7 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from accounts.jwt import jwks
 from accounts.models import ChallengePurpose
 from accounts.origin import request_origin
 from accounts.permissions import UserAccountPermission
-from accounts.selectors import user_list, user_profile
+from accounts.selectors import user_list
 from accounts.services import PendingLogin, TokenPair
 from accounts.throttles import AccountPasswordThrottle, AuthThrottle, ConfirmThrottle, UsernameThrottle
 
@@ -256,26 +256,6 @@ class TelegramLinkView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TelegramWebhookView(APIView):
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    @extend_schema(
-        tags=["telegram"],
-        summary="Telegram bot updates",
-        description="Called by Telegram only: the `X-Telegram-Bot-Api-Secret-Token` header must match.",
-        request={"application/json": {"type": "object", "additionalProperties": True}},
-        responses={200: serializers.WebhookAckSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        if not services.telegram_webhook_secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
-            raise PermissionDenied("Wrong or missing webhook secret.")
-        if isinstance(request.data, dict):
-            services.telegram_update_handle(update=request.data)
-        # Telegram re-sends an update until it gets a 2xx: anything we cannot act on is acknowledged too.
-        return Response({"ok": True})
-
-
 class JwksView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -287,12 +267,6 @@ class JwksView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(jwks(), headers={"Cache-Control": "public, max-age=300"})
-
-
-class MeView(APIView):
-    @extend_schema(tags=["users"], summary="The caller", responses={200: serializers.MeSerializer})
-    def get(self, request: Request) -> Response:
-        return Response(serializers.MeSerializer(user_profile(user=request.user)).data)
 
 
 @extend_schema_view(

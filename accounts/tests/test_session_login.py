@@ -19,7 +19,7 @@ def signed_in(client) -> bool:
 
 
 def test_the_dashboard_sends_anonymous_visitors_to_the_login_page(client):
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("dashboard:home"))
 
     assert response.status_code == 302
     assert response["Location"] == f"{LOGIN_URL}?next=/dashboard/"
@@ -156,7 +156,7 @@ def test_the_telegram_widget_signs_a_linked_user_in(client, telegram_bot, traine
 
     response = client.post(reverse("login-telegram"), widget_fields(TELEGRAM_ID))
 
-    assert response["Location"] == reverse("dashboard")
+    assert response["Location"] == reverse("dashboard:home")
     assert signed_in(client)
 
 
@@ -224,11 +224,11 @@ def test_the_admin_login_form_still_works_for_other_accounts(client, telegram_bo
 
 def test_a_soft_deleted_users_open_session_ends_at_once(client, trainer):
     client.force_login(trainer)
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:home")).status_code == 200
 
     user_soft_delete(user=trainer)
 
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("dashboard:home"))
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN_URL)
 

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User
@@ -225,3 +226,43 @@ class TakingsSerializer(serializers.Serializer):
     by_method = serializers.DictField(child=MethodTakingsSerializer(), help_text="CASH, CARD, TRANSFER, PROVIDER.")
     by_staff = StaffTakingsSerializer(many=True)
     refunds = MethodTakingsSerializer()
+
+
+# GET /api/me/: the caller's account and, for a club member, its client profile. The composition of
+# the two apps is club's (accounts sits below club and does not know client profiles).
+class ClientProfileSerializer(serializers.ModelSerializer):
+    membership_id = serializers.IntegerField(read_only=True)
+    trainer_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "membership_id",
+            "first_name",
+            "last_name",
+            "phone_number",
+            "gender",
+            "date_of_birth",
+            "weight_kg",
+            "height_cm",
+            "status",
+            "expiration_date",
+            "trainer_id",
+        ]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    client = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "role", "telegram_id", "created_at", "last_login", "client"]
+        read_only_fields = fields
+
+    @extend_schema_field(ClientProfileSerializer(allow_null=True))
+    def get_client(self, user: User) -> dict | None:
+        client = getattr(user, "client", None)
+        return ClientProfileSerializer(client).data if client is not None else None

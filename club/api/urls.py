@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from club.api.views import ClientViewSet, HoldViewSet, MembershipViewSet, PaymentViewSet
+from club.api.views import ClientViewSet, HoldViewSet, MembershipViewSet, MeView, PaymentViewSet
 
 router = SimpleRouter()
 router.register("memberships", MembershipViewSet, basename="membership")
@@ -8,4 +9,7 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("holds", HoldViewSet, basename="hold")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    *router.urls,
+]

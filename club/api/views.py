@@ -9,8 +9,11 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.selectors import user_profile
 from club import selectors, services
 from club.api.filters import ClientFilter, MembershipFilter, PaymentFilter
 from club.api.permissions import CanManageMembershipLedger, read_or_write_if
@@ -19,6 +22,7 @@ from club.api.serializers import (
     HoldSerializer,
     MembershipEventSerializer,
     MembershipSerializer,
+    MeSerializer,
     PaymentSerializer,
     RefundSerializer,
     SaleResultSerializer,
@@ -368,3 +372,9 @@ class PaymentViewSet(
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_number}.pdf"'
         return response
+
+
+class MeView(APIView):
+    @extend_schema(tags=["users"], summary="The caller", responses={200: MeSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(user_profile(user=request.user)).data)

@@ -11,7 +11,7 @@ from club.models import Client, MembershipEvent, MembershipHold, Payment
 from club.selectors import client_search
 from club.services import add_months, hold_create, membership_sale
 from club.tests.factories import ClientFactory, MembershipFactory, PaymentFactory
-from core.selectors import today_at_a_glance
+from dashboard.selectors import today_at_a_glance
 
 pytestmark = pytest.mark.django_db
 

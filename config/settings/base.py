@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "classes",
     "attendance",
     "notifications",
+    "bot",  # the Telegram bot's webhook and commands: an interface over the apps above
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -97,7 +99,7 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

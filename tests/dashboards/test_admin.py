@@ -140,6 +140,6 @@ def test_a_client_change_page_links_to_its_related_objects(client, superuser, me
         reverse("admin:accounts_user_change", args=[member.user_id]),
         reverse("admin:training_training_changelist") + f"?client__id__exact={member.pk}",
         reverse("admin:workouts_workoutsession_changelist") + f"?user__id__exact={member.user_id}",
-        reverse("club:client-detail", args=[member.pk]),
+        reverse("dashboard:client-detail", args=[member.pk]),
     ]:
         assert url in body

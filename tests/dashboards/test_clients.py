@@ -37,7 +37,7 @@ def test_a_trainer_signs_up_a_client_with_its_account_in_one_form(client, traine
 
     member = Client.objects.get(first_name="Maria")
     assert response.status_code == 302
-    assert response["Location"] == reverse("club:client-detail", args=[member.pk])
+    assert response["Location"] == reverse("dashboard:client-detail", args=[member.pk])
     assert (member.user.username, member.user.role, member.membership) == ("maria.k", "USER", membership)
     assert member.user.check_password("squat-rack-2026")
     assert messages_of(response) == ["Maria Kuznetsova is now a club member and can sign in as maria.k."]
@@ -136,7 +136,7 @@ def test_an_empty_club_and_an_empty_search_say_so(client, trainer):
 def test_the_client_page_shows_membership_history_and_chart_data(client, trainer, member):
     client.force_login(trainer)
 
-    response = client.get(reverse("club:client-detail", args=[member.pk]))
+    response = client.get(reverse("dashboard:client-detail", args=[member.pk]))
 
     body = response.content.decode()
     assert response.context["days_left"] == 3
@@ -158,7 +158,7 @@ def test_reps_per_workout_session_draw_one_line_per_exercise_type(client, traine
         )
     client.force_login(trainer)
 
-    chart = client.get(reverse("club:client-detail", args=[client_user.client.pk])).context["charts"]["reps"]
+    chart = client.get(reverse("dashboard:client-detail", args=[client_user.client.pk])).context["charts"]["reps"]
 
     assert len(chart["labels"]) == 4
     assert chart["series"] == [

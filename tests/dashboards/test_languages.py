@@ -19,7 +19,7 @@ def test_a_trainer_who_chose_russian_sees_the_dashboard_in_russian_whatever_the_
     trainer.save(update_fields=["language"])
     client.force_login(trainer)
 
-    response = client.get(reverse("dashboard"), **ENGLISH_BROWSER)
+    response = client.get(reverse("dashboard:home"), **ENGLISH_BROWSER)
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -35,7 +35,7 @@ def test_a_user_who_chose_english_keeps_it_in_a_russian_browser(client, trainer)
     trainer.save(update_fields=["language"])
     client.force_login(trainer)
 
-    body = client.get(reverse("dashboard"), **RUSSIAN_BROWSER).content.decode()
+    body = client.get(reverse("dashboard:home"), **RUSSIAN_BROWSER).content.decode()
 
     assert "<h1>Today at a glance</h1>" in body
 
@@ -43,8 +43,8 @@ def test_a_user_who_chose_english_keeps_it_in_a_russian_browser(client, trainer)
 def test_a_user_without_a_choice_follows_the_browser(client, trainer):
     client.force_login(trainer)
 
-    assert "<h1>Сегодня в клубе</h1>" in client.get(reverse("dashboard"), **RUSSIAN_BROWSER).content.decode()
-    assert "<h1>Today at a glance</h1>" in client.get(reverse("dashboard"), **ENGLISH_BROWSER).content.decode()
+    assert "<h1>Сегодня в клубе</h1>" in client.get(reverse("dashboard:home"), **RUSSIAN_BROWSER).content.decode()
+    assert "<h1>Today at a glance</h1>" in client.get(reverse("dashboard:home"), **ENGLISH_BROWSER).content.decode()
 
 
 def test_the_login_page_speaks_russian_to_a_russian_browser(client):
@@ -85,7 +85,7 @@ def test_the_saved_choice_follows_the_user_to_another_browser(client, trainer, d
 
     client.force_login(django_user_model.objects.get(pk=trainer.pk))
 
-    assert "<h1>Сегодня в клубе</h1>" in client.get(reverse("dashboard"), **ENGLISH_BROWSER).content.decode()
+    assert "<h1>Сегодня в клубе</h1>" in client.get(reverse("dashboard:home"), **ENGLISH_BROWSER).content.decode()
 
 
 def test_an_anonymous_visitor_switches_with_the_language_cookie(client):
@@ -99,7 +99,7 @@ def test_an_anonymous_visitor_switches_with_the_language_cookie(client):
 def test_an_unknown_language_changes_nothing(client, trainer):
     client.force_login(trainer)
 
-    response = client.post(reverse("language"), {"language": "xx", "next": reverse("dashboard")})
+    response = client.post(reverse("language"), {"language": "xx", "next": reverse("dashboard:home")})
 
     assert response.status_code == 302
     trainer.refresh_from_db()
@@ -110,7 +110,7 @@ def test_an_unknown_language_changes_nothing(client, trainer):
 def test_the_switcher_marks_the_current_language_in_the_header(client, trainer):
     client.force_login(trainer)
 
-    body = client.get(reverse("dashboard"), **RUSSIAN_BROWSER).content.decode()
+    body = client.get(reverse("dashboard:home"), **RUSSIAN_BROWSER).content.decode()
 
     assert 'value="ru" lang="ru"' in body
     assert body.count('aria-pressed="true"') == 1

@@ -32,7 +32,7 @@ def test_the_live_page_starts_with_the_latest_finished_workouts(client, trainer,
 
     body = response.content.decode()
     assert [s.exercise_type for s in response.context["recent"]][:1] == ["push_up"]
-    assert reverse("club:client-detail", args=[member.pk]) in body
+    assert reverse("dashboard:client-detail", args=[member.pk]) in body
     assert f'data-token-url="{reverse("live-token")}"' in body
     assert "Nobody is counting reps right now." in body
 
@@ -140,7 +140,7 @@ def test_today_at_a_glance_counts_the_workouts_finished_today_and_links_to_the_l
     WorkoutSessionFactory(user=member.user, total_reps=11)
     client.force_login(trainer)
 
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("dashboard:home"))
 
     # The member fixture's own session and the one above; yesterday's is not today's.
     assert response.context["glance"].finished_today == 2

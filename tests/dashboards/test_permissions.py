@@ -10,10 +10,10 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 PAGES = [
-    ("dashboard", None),
+    ("dashboard:home", None),
     ("club:client-list", None),
     ("club:client-create", None),
-    ("club:client-detail", "member"),
+    ("dashboard:client-detail", "member"),
     ("club:client-edit", "member"),
     ("training:exercise-list", None),
     ("training:training-list", None),
@@ -92,7 +92,7 @@ def test_trainers_and_admins_open_every_page(request, client, page_url, role, na
 @pytest.mark.parametrize(
     "name",
     [
-        "club:client-detail",
+        "dashboard:client-detail",
         "club:client-edit",
         "training:training-edit",
         "training:plan-edit",

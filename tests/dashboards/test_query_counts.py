@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 # session + user, then the page's own reads (counts, the page of rows, the filter or request form's choices).
 LIST_PAGES = {
-    "dashboard": 11,  # + attendance: checked in today, check-ins by hour, members at risk (page, count)
+    "dashboard:home": 11,  # + attendance: checked in today, check-ins by hour, members at risk (page, count)
     "club:client-list": 5,
     "training:training-list": 4,
     "training:plan-list": 4,
@@ -42,6 +42,7 @@ def test_list_pages_query_count_does_not_grow_with_rows(
 @pytest.mark.parametrize("size", [1, 6])
 def test_client_detail_query_count_does_not_grow_with_history(client, trainer, member, django_assert_num_queries, size):
     from attendance.models import Visit
+    from notifications.models import Notification
     from training.tests.factories import TrainingExerciseFactory, TrainingFactory, TrainingPlanFactory
     from workouts.tests.factories import WorkoutSessionFactory
 
@@ -52,9 +53,11 @@ def test_client_detail_query_count_does_not_grow_with_history(client, trainer, m
         TrainingExerciseFactory.create_batch(2, training=training)
         TrainingPlanFactory(user=member.user).trainings.add(training)
         WorkoutSessionFactory(user=member.user)
+        Notification.objects.create(user=member.user, kind="RECEIPT", dedupe_key=f"RECEIPT:test-{day}")
     client.force_login(trainer)
 
-    with django_assert_num_queries(13):  # + attendance: the last visits, visits per week
-        response = client.get(reverse("club:client-detail", args=[member.pk]))
+    # + attendance: the last visits, visits per week; + the member's recent notifications
+    with django_assert_num_queries(14):
+        response = client.get(reverse("dashboard:client-detail", args=[member.pk]))
 
     assert response.status_code == 200

@@ -214,7 +214,7 @@ def test_the_dashboard_shows_today_and_the_expiring_memberships(client, trainer,
     ClientFactory(first_name="Later", expiration_date=datetime.date.today() + datetime.timedelta(days=30))
     client.force_login(trainer)
 
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("dashboard:home"))
 
     glance = response.context["glance"]
     assert [t.title for t in glance.trainings] == ["Leg day"]

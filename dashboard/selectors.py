@@ -1,4 +1,5 @@
-"""Reads behind the trainers' dashboards that combine several apps; each starts from the app's scoped selector."""
+"""Reads behind the pages that combine several apps (the trainers' home, a client's page); each starts from
+the app's scoped selector."""
 
 import datetime
 from dataclasses import dataclass
@@ -11,13 +12,13 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from club.models import Client, ClientStatus
-from club.selectors import client_list
+from club.selectors import EXPIRY_WINDOW_DAYS, client_list
+from core.charts import Series
 from training.models import MuscleGroup, TrainingExercise
 from training.selectors import training_list
 from workouts.models import WorkoutSession
 from workouts.selectors import workout_session_list
 
-EXPIRY_WINDOW_DAYS = 7
 RECENT_SESSIONS = 8
 PROGRESS_WEEKS = 12
 PROGRESS_SESSIONS = 30
@@ -56,25 +57,6 @@ def today_at_a_glance(*, user: User, today: datetime.date) -> Today:
         .filter(created_at__gte=_midnight(today), created_at__lt=_midnight(today + datetime.timedelta(days=1)))
         .count(),
     )
-
-
-@dataclass(frozen=True)
-class Series:
-    """One chart: labels on the x axis and one value per label (the shape Chart.js takes).
-
-    `series`, when set, splits the values into named lines (one per exercise type): each has a value
-    per label, None where it has no point, and the chart draws one line per series.
-    """
-
-    labels: list[str]
-    values: list[float]
-    series: dict[str, list[float | None]] | None = None
-
-    def as_chart_data(self) -> dict[str, list]:
-        data: dict[str, list] = {"labels": self.labels, "values": self.values}
-        if self.series is not None:
-            data["series"] = [{"label": name, "values": values} for name, values in self.series.items()]
-        return data
 
 
 def training_minutes_per_week(*, user: User, client: Client, today: datetime.date) -> Series:
