@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import TelegramChallenge, User
@@ -30,7 +31,7 @@ class AdminLoginForm(AdminAuthenticationForm):
         super().confirm_login_allowed(user)
         if telegram_confirmation_required(user):
             raise ValidationError(
-                "This account confirms its logins in Telegram: sign in on the club's login page.",
+                _("This account confirms its logins in Telegram: sign in on the club's login page."),
                 code="telegram_confirmation_required",
             )
 
@@ -89,11 +90,11 @@ def member_link(user: User) -> str:
 
 
 class DeletedFilter(admin.SimpleListFilter):
-    title = "account"
+    title = _("account")
     parameter_name = "account"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("deleted", "Deleted")]
+        return [("active", _("Active")), ("deleted", _("Deleted"))]
 
     def queryset(self, request, queryset):
         if self.value() == "active":
@@ -114,16 +115,16 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
     list_filter = ("role", DeletedFilter, "is_superuser")
     list_select_related = ("client",)
     search_fields = ("username", "email", "client__first_name", "client__last_name", "client__phone_number")
-    search_help_text = "Search by username, email, or a member's name or phone number."
+    search_help_text = _("Search by username, email, or a member's name or phone number.")
     ordering = ("username",)
     readonly_fields = ("member_profile", "created_at", "last_login", "deleted_at")
     fieldsets = (
         (None, {"fields": ("username", "password", "member_profile")}),
-        ("Contact", {"fields": ("email", "telegram_id")}),
-        ("Access", {"fields": ("role", "is_superuser")}),
+        (_("Contact"), {"fields": ("email", "telegram_id")}),
+        (_("Access"), {"fields": ("role", "is_superuser")}),
         # The role decides what an account may do; groups and single permissions are for exceptions.
-        ("Extra permissions", {"classes": ("collapse",), "fields": ("groups", "user_permissions")}),
-        ("History", {"fields": ("created_at", "last_login", "deleted_at")}),
+        (_("Extra permissions"), {"classes": ("collapse",), "fields": ("groups", "user_permissions")}),
+        (_("History"), {"fields": ("created_at", "last_login", "deleted_at")}),
     )
     add_fieldsets = (
         (
@@ -134,13 +135,15 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
             },
         ),
     )
-    field_labels = {"telegram_id": "Telegram id", "is_superuser": "Superuser"}
+    field_labels = {"telegram_id": _("Telegram id"), "is_superuser": _("Superuser")}
     help_texts = {
-        "role": "Client: the club app and the API, about themselves. Trainer: the dashboards. "
-        "Admin: the dashboards and this admin.",
-        "is_superuser": "Every permission without assigning them; Admins only.",
-        "groups": "Rarely needed: the role decides what the account may do.",
-        "user_permissions": "Rarely needed: the role decides what the account may do.",
+        "role": _(
+            "Client: the club app and the API, about themselves. Trainer: the dashboards. "
+            "Admin: the dashboards and this admin."
+        ),
+        "is_superuser": _("Every permission without assigning them; Admins only."),
+        "groups": _("Rarely needed: the role decides what the account may do."),
+        "user_permissions": _("Rarely needed: the role decides what the account may do."),
     }
     actions = ["soft_delete_users", "restore_users"]
 
@@ -158,27 +161,27 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
     def autocomplete_label(self, user: User) -> str:
         return user_label(user)
 
-    @admin.display(boolean=True, description="active")
+    @admin.display(boolean=True, description=_("active"))
     def is_active(self, user: User) -> bool:
         return user.is_active
 
-    @admin.display(description="member profile")
+    @admin.display(description=_("member profile"))
     def member_profile(self, user: User) -> str:
         return change_link(getattr(user, "client", None))
 
-    @admin.display(description="name", ordering="client__last_name")
+    @admin.display(description=_("name"), ordering="client__last_name")
     def name(self, user: User) -> str:
         client = getattr(user, "client", None)
         return client.full_name if client is not None else "—"
 
-    @admin.display(description="Telegram", ordering="telegram_id")
+    @admin.display(description=_("Telegram"), ordering="telegram_id")
     def telegram(self, user: User) -> str:
         # A word rather than Django's red cross: most accounts have no Telegram, and that is no fault.
-        return "linked" if user.telegram_id is not None else "—"
+        return _("linked") if user.telegram_id is not None else "—"
 
-    @admin.display(description="last sign-in", ordering="last_login")
+    @admin.display(description=_("last sign-in"), ordering="last_login")
     def last_seen(self, user: User) -> str:
-        return formats.date_format(timezone.localtime(user.last_login)) if user.last_login else "never"
+        return formats.date_format(timezone.localtime(user.last_login)) if user.last_login else _("never")
 
     def get_deleted_objects(self, objs, request):
         # Nothing cascades: the confirmation page lists only the users being deactivated.
@@ -205,7 +208,9 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
             user_soft_delete(user=user, actor=request.user)
 
     def response_delete(self, request, obj_display, obj_id):
-        self.message_user(request, f"“{obj_display}” was deactivated; their history is kept.", messages.SUCCESS)
+        self.message_user(
+            request, _("“%(user)s” was deactivated; their history is kept.") % {"user": obj_display}, messages.SUCCESS
+        )
         return HttpResponseRedirect(reverse("admin:accounts_user_changelist"))
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
@@ -213,7 +218,7 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.action(description="Soft-delete selected users (they can no longer sign in)")
+    @admin.action(description=_("Soft-delete selected users (they can no longer sign in)"))
     def soft_delete_users(self, request, queryset):
         deactivated, refused = 0, False
         for user in queryset.filter(deleted_at__isnull=True):
@@ -232,7 +237,7 @@ class UserAdmin(ClubAdminMixin, DjangoUserAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="Restore selected users")
+    @admin.action(description=_("Restore selected users"))
     def restore_users(self, request, queryset):
         users = list(queryset.filter(deleted_at__isnull=False))
         for user in users:

@@ -4,43 +4,53 @@ simplejwt answers every bad token with "Given token not valid for any token type
 per-class messages; an app developer should read in one sentence what is wrong and what to do.
 """
 
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from accounts.tokens import LiveFeedToken, claimed_token_type
 
-ACCOUNT_GONE = "The account of this token no longer exists or was deactivated."
-LIVE_FEED_ONLY = (
+ACCOUNT_GONE = _("The account of this token no longer exists or was deactivated.")
+LIVE_FEED_ONLY = _(
     "Access token refused: this is the live page's token, which only opens WS /ws/live; "
     "the API takes an access token from /api/auth/token/."
 )
 
-NOT_OURS = "it is malformed or not signed by this server (RS256, a known kid, our issuer and audience)"
+NOT_OURS = _("it is malformed or not signed by this server (RS256, a known kid, our issuer and audience)")
 # simplejwt's reasons (TokenError messages) → what the caller should do about them.
 _HINTS = {
     "access": {
-        "Token has wrong type": "this is not an access token; a refresh token only works at /api/auth/token/refresh/",
-        "Token is expired": "it has expired; get a new pair at /api/auth/token/refresh/",
+        "Token has wrong type": _(
+            "this is not an access token; a refresh token only works at /api/auth/token/refresh/"
+        ),
+        "Token is expired": _("it has expired; get a new pair at /api/auth/token/refresh/"),
         "Token is invalid": NOT_OURS,
     },
     "refresh": {
-        "Token has wrong type": "this is not a refresh token; an access token cannot be refreshed",
-        "Token is expired": "it has expired; log in again",
-        "Token is blacklisted": "it is blacklisted (already used once, or logged out); log in again",
+        "Token has wrong type": _("this is not a refresh token; an access token cannot be refreshed"),
+        "Token is expired": _("it has expired; log in again"),
+        "Token is blacklisted": _("it is blacklisted (already used once, or logged out); log in again"),
         "Token is invalid": NOT_OURS,
     },
 }
 
 
+_REFUSED = {"access": _("Access token refused: %(reason)s."), "refresh": _("Refresh token refused: %(reason)s.")}
+
+
 def _reason(error: TokenError) -> str:
-    return str(error.args[0]) if error.args else str(error)
+    # simplejwt's reasons are lazily translated: read them in English, the language of the _HINTS keys.
+    with translation.override("en"):
+        return str(error.args[0]) if error.args else str(error)
 
 
 def refusal_message(kind: str, error: TokenError) -> str:
     """`Access token refused: it has expired; …` — the reason simplejwt found, said for a person."""
     reason = _reason(error)
-    return f"{kind.capitalize()} token refused: {_HINTS[kind].get(reason, reason[:1].lower() + reason[1:])}."
+    hint = _HINTS[kind].get(reason, reason[:1].lower() + reason[1:])
+    return _REFUSED[kind] % {"reason": hint}
 
 
 class BearerAuthentication(JWTAuthentication):

@@ -5,14 +5,15 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import choices_check
 
 
 class Role(models.TextChoices):
-    ADMIN = "ADMIN", "Admin"
-    TRAINER = "TRAINER", "Trainer"
-    USER = "USER", "Client"
+    ADMIN = "ADMIN", _("Admin")
+    TRAINER = "TRAINER", _("Trainer")
+    USER = "USER", _("Client")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -40,19 +41,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=50,
         unique=True,
         validators=[UnicodeUsernameValidator()],
-        help_text="Letters, digits and @/./+/-/_ only, 50 characters at most.",
-        error_messages={"unique": "A user with that username already exists."},
+        help_text=_("Letters, digits and @/./+/-/_ only, 50 characters at most."),
+        error_messages={"unique": _("A user with that username already exists.")},
     )
     # The seed keeps the hash in `password_hash`; 255 characters leave room for any hasher.
-    password = models.CharField("password", max_length=255, db_column="password_hash")
+    password = models.CharField(_("password"), max_length=255, db_column="password_hash")
     email = models.EmailField(
-        max_length=100, unique=True, error_messages={"unique": "A user with that email already exists."}
+        max_length=100, unique=True, error_messages={"unique": _("A user with that email already exists.")}
     )
     role = models.CharField(max_length=7, choices=Role.choices, default=Role.USER, db_default=Role.USER)
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     telegram_id = models.BigIntegerField(
-        null=True, blank=True, unique=True, help_text="Telegram account linked for sign-in and login confirmation."
+        null=True, blank=True, unique=True, help_text=_("Telegram account linked for sign-in and login confirmation.")
     )
     # Set when Telegram answered 403 (the member blocked the bot): nothing more is sent until they
     # write to the bot again or link another account.
@@ -74,7 +75,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=Q(is_superuser=False) | Q(role=Role.ADMIN),
                 name="users_superuser_is_admin",
-                violation_error_message="A superuser must have the ADMIN role.",
+                violation_error_message=_("A superuser must have the ADMIN role."),
             ),
         ]
         indexes = [models.Index(fields=["role"], name="users_role_idx")]
@@ -103,10 +104,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class ChallengePurpose(models.TextChoices):
-    LOGIN = "LOGIN", "Confirm a password login"
-    LINK = "LINK", "Link a Telegram account"
-    UNLINK = "UNLINK", "Unlink the Telegram account"
-    RELINK = "RELINK", "Link another Telegram account"
+    LOGIN = "LOGIN", _("Confirm a password login")
+    LINK = "LINK", _("Link a Telegram account")
+    UNLINK = "UNLINK", _("Unlink the Telegram account")
+    RELINK = "RELINK", _("Link another Telegram account")
 
 
 class TelegramChallenge(models.Model):
@@ -132,7 +133,7 @@ class TelegramChallenge(models.Model):
     # Who asked, shown in the bot's confirmation message: a shortened User-Agent and the client address.
     device = models.CharField(max_length=80, blank=True, default="")
     address = models.CharField(max_length=45, blank=True, default="")
-    telegram_id = models.BigIntegerField(null=True, blank=True, help_text="RELINK: the Telegram account to link.")
+    telegram_id = models.BigIntegerField(null=True, blank=True, help_text=_("RELINK: the Telegram account to link."))
 
     class Meta:
         db_table = "telegram_challenges"

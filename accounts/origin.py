@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from rest_framework.throttling import BaseThrottle
 
 DEVICE_MAX = 80
@@ -37,7 +38,7 @@ class Origin:
     address: str = ""
 
     def describe(self) -> str:
-        return ", ".join(part for part in (self.device or "an unknown device", self.address) if part)
+        return ", ".join(part for part in (self.device or gettext("an unknown device"), self.address) if part)
 
 
 def short_device(user_agent: str) -> str:

@@ -1,5 +1,6 @@
 """Role rules of SPEC "Roles" as plain predicates, shared by DRF permissions, views and consumers."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import Role, User
@@ -29,14 +30,14 @@ def can_delete_user(actor: User, target: User) -> bool:
 
 
 class IsStaffMember(BasePermission):
-    message = "Only club staff (ADMIN or TRAINER) may do this."
+    message = _("Only club staff (ADMIN or TRAINER) may do this.")
 
     def has_permission(self, request, view) -> bool:
         return is_staff_member(request.user)
 
 
 class IsAdmin(BasePermission):
-    message = "Only an ADMIN may do this."
+    message = _("Only an ADMIN may do this.")
 
     def has_permission(self, request, view) -> bool:
         return is_admin(request.user)
@@ -45,7 +46,7 @@ class IsAdmin(BasePermission):
 class UserAccountPermission(BasePermission):
     """`/api/users/`: staff list, read and create (trainers: USERs only); only an ADMIN edits or deletes."""
 
-    message = "Only an ADMIN may change or delete users; trainers may list and create club clients."
+    message = _("Only an ADMIN may change or delete users; trainers may list and create club clients.")
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS or request.method == "POST":

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 PHONE_PREFIX = "MC"
 PRINTED_PREFIX = "MP"
@@ -43,11 +44,11 @@ class CardProblem:
 
 
 MESSAGES = {
-    CardProblem.FORGED: "Not a member card (forged): this payload was not issued by the club.",
-    CardProblem.TAMPERED: "Tampered card: its signature does not match its content.",
-    CardProblem.FOREIGN: "Foreign-signed card: it was signed by another key, not by this club.",
-    CardProblem.EXPIRED: "Expired card: the member should reopen the card in the app and scan again.",
-    CardProblem.REVOKED: "Revoked card: this printed card was replaced by a newer one.",
+    CardProblem.FORGED: _("Not a member card (forged): this payload was not issued by the club."),
+    CardProblem.TAMPERED: _("Tampered card: its signature does not match its content."),
+    CardProblem.FOREIGN: _("Foreign-signed card: it was signed by another key, not by this club."),
+    CardProblem.EXPIRED: _("Expired card: the member should reopen the card in the app and scan again."),
+    CardProblem.REVOKED: _("Revoked card: this printed card was replaced by a newer one."),
 }
 
 

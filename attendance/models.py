@@ -5,25 +5,26 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.models import Client
 from core.models import choices_check
 
 
 class VisitResult(models.TextChoices):
-    ADMITTED = "ADMITTED", "Admitted"
-    DENIED = "DENIED", "Denied"
+    ADMITTED = "ADMITTED", _("Admitted")
+    DENIED = "DENIED", _("Denied")
 
 
 class DenialReason(models.TextChoices):
-    LAPSED = "LAPSED", "Membership lapsed"
-    ON_HOLD = "ON_HOLD", "Membership on hold"
-    NO_MEMBERSHIP = "NO_MEMBERSHIP", "No membership"
+    LAPSED = "LAPSED", _("Membership lapsed")
+    ON_HOLD = "ON_HOLD", _("Membership on hold")
+    NO_MEMBERSHIP = "NO_MEMBERSHIP", _("No membership")
 
 
 class CheckInMethod(models.TextChoices):
-    QR = "QR", "Card scanned"
-    DESK = "DESK", "Picked at the desk"
+    QR = "QR", _("Card scanned")
+    DESK = "DESK", _("Picked at the desk")
 
 
 class Visit(models.Model):
@@ -51,7 +52,7 @@ class Visit(models.Model):
                 condition=Q(result=VisitResult.ADMITTED, reason__isnull=True)
                 | Q(result=VisitResult.DENIED, reason__isnull=False),
                 name="visits_reason_iff_denied",
-                violation_error_message="A denied visit has a reason; an admitted one has none.",
+                violation_error_message=_("A denied visit has a reason; an admitted one has none."),
             ),
         ]
         indexes = [
@@ -81,4 +82,7 @@ class MemberCard(models.Model):
         db_table = "member_cards"
 
     def __str__(self) -> str:
-        return f"Printed card of {self.client} ({timezone.localtime(self.issued_at):%Y-%m-%d})"
+        return _("Printed card of %(client)s (%(date)s)") % {
+            "client": self.client,
+            "date": f"{timezone.localtime(self.issued_at):%Y-%m-%d}",
+        }

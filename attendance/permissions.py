@@ -1,5 +1,6 @@
 """Who may do what with attendance (SPEC part 2, "Attendance"), as plain predicates."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from accounts.models import User
@@ -21,14 +22,14 @@ def has_member_card(user: User) -> bool:
 
 
 class CanCheckIn(BasePermission):
-    message = "Only club staff (ADMIN or TRAINER) may check members in."
+    message = _("Only club staff (ADMIN or TRAINER) may check members in.")
 
     def has_permission(self, request, view) -> bool:
         return can_check_in(request.user)
 
 
 class CanIssueMemberCards(BasePermission):
-    message = "Only club staff (ADMIN or TRAINER) may issue printed member cards."
+    message = _("Only club staff (ADMIN or TRAINER) may issue printed member cards.")
 
     def has_permission(self, request, view) -> bool:
         return can_issue_member_cards(request.user)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from attendance import cards
@@ -38,19 +39,22 @@ class CheckIn:
         name = self.client.first_name
         if self.repeat:
             at = formats.time_format(timezone.localtime(self.visit.checked_in_at), "H:i")
-            return f"{name} is already checked in (since {at})."
+            return gettext("%(name)s is already checked in (since %(time)s).") % {"name": name, "time": at}
         if self.admitted:
-            return f"Welcome, {name}!"
+            return gettext("Welcome, %(name)s!") % {"name": name}
         paid_until = self.client.expiration_date
         match self.visit.reason:
             case DenialReason.ON_HOLD:
-                return f"{name}'s membership is on hold today."
+                return gettext("%(name)s's membership is on hold today.") % {"name": name}
             case DenialReason.NO_MEMBERSHIP:
-                return f"{name} has no paid membership."
+                return gettext("%(name)s has no paid membership.") % {"name": name}
             case _ if paid_until is not None and paid_until < timezone.localdate(self.visit.checked_in_at):
-                return f"{name}'s membership lapsed: paid until {formats.date_format(paid_until)}."
+                return gettext("%(name)s's membership lapsed: paid until %(date)s.") % {
+                    "name": name,
+                    "date": formats.date_format(paid_until),
+                }
             case _:
-                return f"{name}'s membership is inactive."
+                return gettext("%(name)s's membership is inactive.") % {"name": name}
 
 
 def _denial_reason(client: Client) -> str | None:
@@ -77,7 +81,7 @@ def _locked_client(client_id: int, *, today: datetime.date, field: str) -> Clien
     )
     client = found[0] if found else None
     if client is None:
-        raise ValidationError({field: ValidationError("No club member has this id.", code="unknown_client")})
+        raise ValidationError({field: ValidationError(gettext("No club member has this id."), code="unknown_client")})
     return client
 
 
@@ -113,7 +117,7 @@ def check_in(
         client = _locked_client(client_id, today=today, field="client_id")
         method = CheckInMethod.DESK
     else:
-        raise ValidationError("Send qr_payload (a scanned card) or client_id (a member picked at the desk).")
+        raise ValidationError(gettext("Send qr_payload (a scanned card) or client_id (a member picked at the desk)."))
 
     reason = _denial_reason(client)
     if reason is None:

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from classes import services
 from classes.models import Booking, ClassSession, ClassType, SessionStatus, TimetableRule
@@ -36,10 +37,14 @@ class TimetableRuleAdmin(admin.ModelAdmin):
         for rule in queryset:
             services.timetable_rule_delete(rule=rule)
 
-    @admin.action(description="Create the sessions of the selected rules now")
+    @admin.action(description=_("Create the sessions of the selected rules now"))
     def generate_now(self, request, queryset):
         result = services.timetable_generate(rules=list(queryset.select_related("class_type", "trainer")))
-        self.message_user(request, f"{result['created']} sessions created, {result['skipped']} skipped (clashes).")
+        self.message_user(
+            request,
+            _("%(created)s sessions created, %(skipped)s skipped (clashes).")
+            % {"created": result["created"], "skipped": result["skipped"]},
+        )
 
 
 class BookingInline(admin.TabularInline):

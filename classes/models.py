@@ -10,23 +10,24 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Now
 from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.models import AccessLevel, Client
 from core.models import choices_check, range_check
 
 
 class SessionStatus(models.TextChoices):
-    SCHEDULED = "SCHEDULED", "Scheduled"
-    CANCELLED = "CANCELLED", "Cancelled"
+    SCHEDULED = "SCHEDULED", _("Scheduled")
+    CANCELLED = "CANCELLED", _("Cancelled")
 
 
 class BookingStatus(models.TextChoices):
-    BOOKED = "BOOKED", "Booked"
-    WAITLISTED = "WAITLISTED", "Waitlisted"
-    CANCELLED = "CANCELLED", "Cancelled"
-    LATE_CANCELLED = "LATE_CANCELLED", "Late cancelled"
-    ATTENDED = "ATTENDED", "Attended"
-    NO_SHOW = "NO_SHOW", "No-show"
+    BOOKED = "BOOKED", _("Booked")
+    WAITLISTED = "WAITLISTED", _("Waitlisted")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    LATE_CANCELLED = "LATE_CANCELLED", _("Late cancelled")
+    ATTENDED = "ATTENDED", _("Attended")
+    NO_SHOW = "NO_SHOW", _("No-show")
 
 
 # A booking in one of these holds a place (a spot or a waitlist position).
@@ -34,20 +35,20 @@ ACTIVE_BOOKING_STATUSES = [BookingStatus.BOOKED, BookingStatus.WAITLISTED]
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class ClassType(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True, default="", db_default="")
-    capacity = models.PositiveIntegerField(default=12, help_text="Default spots of a session of this class.")
-    duration_min = models.PositiveIntegerField(default=60, help_text="Minutes, 5 to 600.")
+    capacity = models.PositiveIntegerField(default=12, help_text=_("Default spots of a session of this class."))
+    duration_min = models.PositiveIntegerField(default=60, help_text=_("Minutes, 5 to 600."))
     # The club's AccessLevel values a membership needs to book; an empty list admits every member.
     # JSON rather than an array column: the embedded default (SQLite) has no arrays.
     access_levels = models.JSONField(default=list, blank=True)
@@ -66,7 +67,9 @@ class ClassType(models.Model):
     def clean(self) -> None:
         levels = self.access_levels
         if not isinstance(levels, list) or any(level not in AccessLevel.values for level in levels):
-            raise ValidationError({"access_levels": f"A list of: {', '.join(AccessLevel.values)}."})
+            raise ValidationError(
+                {"access_levels": _("A list of: %(levels)s.") % {"levels": ", ".join(AccessLevel.values)}}
+            )
 
     def admits(self, access_level: str | None) -> bool:
         return not self.access_levels or access_level in self.access_levels
@@ -131,7 +134,7 @@ class ClassSession(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")),
                 name="class_sessions_ends_after_start",
-                violation_error_message="A session ends after it starts.",
+                violation_error_message=_("A session ends after it starts."),
             ),
             # Generation is idempotent: one session per rule and start, however often the task runs.
             models.UniqueConstraint(fields=["rule", "starts_at"], name="class_sessions_rule_start_unique"),
@@ -147,7 +150,7 @@ class ClassSession(models.Model):
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "A session ends after it starts."})
+            raise ValidationError({"ends_at": _("A session ends after it starts.")})
 
 
 class TsTzRange(Func):
@@ -163,7 +166,10 @@ def _no_overlap(name: str, column: str, condition: Q) -> ExclusionConstraint:
             (column, RangeOperators.EQUAL),
         ],
         condition=condition,
-        violation_error_message=f"The {column} is already booked at that time.",
+        violation_error_message={
+            "trainer": _("The trainer is already booked at that time."),
+            "room": _("The room is already booked at that time."),
+        }[column],
     )
 
 

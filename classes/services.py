@@ -7,8 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Role, User
 from classes.models import (
@@ -27,6 +29,8 @@ from club.models import Client, ClientStatus
 from core.db import delete_checked
 from core.exceptions import ApplicationError
 from core.services import model_full_clean, model_update
+from notifications.models import NotificationKind
+from notifications.services import BulkQueued, notifications_queue_many
 
 logger = logging.getLogger(__name__)
 
@@ -37,18 +41,47 @@ ATTENDANCE_WINDOW = datetime.timedelta(hours=1)
 
 
 # ---------------------------------------------------------------------------
-# Hooks for the member's channel (the Telegram issue fills them with outbox rows)
+# The member's channel: outbox rows written in the transaction of their event
 # ---------------------------------------------------------------------------
-def on_session_cancelled(*, session_id: int, booking_ids: list[int]) -> None:
-    """Called after commit when staff cancelled a session: `booking_ids` are the members' bookings it
-    cancelled (the session's `cancel_reason` says why). No notification outbox exists yet: the Telegram
-    issue writes CLASS_CANCELLED notifications here."""
-    logger.info("session %s cancelled; members to notify: bookings %s", session_id, booking_ids)
+# CLASS_REMINDER goes out this long before a booked session starts.
+REMINDER_AHEAD = datetime.timedelta(hours=2)
 
 
-def on_waitlist_promoted(*, booking_id: int) -> None:
-    """Called after commit when a waitlisted booking became BOOKED (WAITLIST_PROMOTED, Telegram issue)."""
-    logger.info("booking %s promoted from the waitlist", booking_id)
+def _bookings_notify(*, kind: NotificationKind, bookings: QuerySet[Booking]) -> BulkQueued:
+    """One `kind` notification per booking (`<KIND>:<booking id>`), written by one statement whatever
+    their number; the context carries what the message shows, so sending reads no class table."""
+    return notifications_queue_many(
+        kind=kind,
+        source=bookings.filter(client__user__deleted_at__isnull=True),
+        user_id=F("client__user_id"),
+        dedupe_key=Concat(Value(f"{kind}:"), Cast("pk", CharField())),
+        context=JSONObject(
+            booking_id="pk",
+            session_id="session_id",
+            class_name="session__class_type__name",
+            starts_at="session__starts_at",
+            room="session__room",
+            trainer="session__trainer__username",
+            reason="session__cancel_reason",
+        ),
+    )
+
+
+@transaction.atomic
+def bookings_remind(*, now: datetime.datetime | None = None) -> BulkQueued:
+    """CLASS_REMINDER for every BOOKED member of a scheduled session starting within REMINDER_AHEAD.
+
+    Beat runs it every few minutes: each run looks at the whole window, so a booking made inside it,
+    or a run that beat missed, is still reminded, and the dedupe key makes it once per booking.
+    """
+    now = now or timezone.now()
+    bookings = Booking.objects.filter(
+        status=BookingStatus.BOOKED,
+        session__status=SessionStatus.SCHEDULED,
+        session__starts_at__gt=now,
+        session__starts_at__lte=now + REMINDER_AHEAD,
+    )
+    return _bookings_notify(kind=NotificationKind.CLASS_REMINDER, bookings=bookings)
 
 
 # ---------------------------------------------------------------------------
@@ -78,7 +111,12 @@ def class_type_delete(*, class_type: ClassType) -> None:
 # ---------------------------------------------------------------------------
 def _describe(session: ClassSession) -> str:
     start, end = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
-    return f"{session.class_type.name} on {start:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
+    return gettext("%(class)s on %(day)s %(start)s–%(end)s") % {
+        "class": session.class_type.name,
+        "day": f"{start:%Y-%m-%d}",
+        "start": f"{start:%H:%M}",
+        "end": f"{end:%H:%M}",
+    }
 
 
 def session_clash(session: ClassSession, *, field: str) -> ClassSession | None:
@@ -98,10 +136,11 @@ def session_clash(session: ClassSession, *, field: str) -> ClassSession | None:
 
 
 def clash_error(session: ClassSession, field: str, other: ClassSession | None) -> ApplicationError:
-    who = f"Trainer {session.trainer}" if field == "trainer" else f"Room {session.room!r}"
-    what = _describe(other) if other is not None else "another session at that time"
+    what = _describe(other) if other is not None else gettext("another session at that time")
     return ApplicationError(
-        f"{who} is already booked: {what}.",
+        gettext("Trainer %(trainer)s is already booked: %(what)s.") % {"trainer": session.trainer, "what": what}
+        if field == "trainer"
+        else gettext("Room %(room)r is already booked: %(what)s.") % {"room": session.room, "what": what},
         {
             "reason": "TRAINER_BUSY" if field == "trainer" else "ROOM_BUSY",
             "clash_session_id": getattr(other, "pk", None),
@@ -145,7 +184,7 @@ def session_create(
     rule: TimetableRule | None = None,
 ) -> ClassSession:
     if trainer.role != Role.TRAINER:
-        raise ValidationError({"trainer_id": "Choose a user with the TRAINER role."})
+        raise ValidationError({"trainer_id": gettext("Choose a user with the TRAINER role.")})
     session = ClassSession(
         class_type=class_type,
         trainer=trainer,
@@ -175,23 +214,26 @@ def session_save(*, session: ClassSession) -> ClassSession:
 
 @transaction.atomic
 def session_cancel(*, session: ClassSession, reason: str, actor: User | None = None) -> ClassSession:
-    """Cancel a session and every booking on it; the members are told through `on_session_cancelled`."""
+    """Cancel a session and every booking on it; each member booked or waitlisted gets CLASS_CANCELLED
+    with the reason, written in this transaction."""
     if not reason.strip():
-        raise ValidationError({"reason": "Tell the members why the class is cancelled."})
+        raise ValidationError({"reason": gettext("Tell the members why the class is cancelled.")})
     session = ClassSession.objects.select_for_update().get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED:
-        raise ApplicationError("The session is already cancelled.", {"reason": "SESSION_CANCELLED"})
+        raise ApplicationError(gettext("The session is already cancelled."), {"reason": "SESSION_CANCELLED"})
     now = timezone.now()
     if session.ends_at <= now:
-        raise ApplicationError("The session is over; it can no longer be cancelled.", {"reason": "SESSION_OVER"})
+        raise ApplicationError(
+            gettext("The session is over; it can no longer be cancelled."), {"reason": "SESSION_OVER"}
+        )
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason.strip()
     session.cancelled_at = now
     session.save(update_fields=["status", "cancel_reason", "cancelled_at"])
     bookings = session.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES)
-    booking_ids = list(bookings.order_by("pk").values_list("pk", flat=True))
+    # Before the update: these are the bookings the cancellation takes away.
+    _bookings_notify(kind=NotificationKind.CLASS_CANCELLED, bookings=bookings)
     bookings.update(status=BookingStatus.CANCELLED, waitlist_position=None, cancelled_at=now, updated_at=now)
-    transaction.on_commit(lambda: on_session_cancelled(session_id=session.pk, booking_ids=booking_ids))
     return session
 
 
@@ -280,22 +322,23 @@ def _refuse_ineligible(client: Client, session: ClassSession) -> None:
     """The club's effective status on the day of the class decides (club.models.Client.status_on)."""
     status = client.status_on(timezone.localtime(session.starts_at).date())
     if status == ClientStatus.ON_HOLD:
-        raise ApplicationError("The membership is on hold on the day of this class.", {"reason": "ON_HOLD"})
+        raise ApplicationError(gettext("The membership is on hold on the day of this class."), {"reason": "ON_HOLD"})
     if status == ClientStatus.INACTIVE:
-        raise ApplicationError("The membership is not active on the day of this class.", {"reason": "LAPSED"})
+        raise ApplicationError(gettext("The membership is not active on the day of this class."), {"reason": "LAPSED"})
     level = client.membership.access_level
     if not session.class_type.admits(level):
         raise ApplicationError(
-            f"{session.class_type.name} admits {', '.join(session.class_type.access_levels)} memberships only.",
+            gettext("%(class)s admits %(levels)s memberships only.")
+            % {"class": session.class_type.name, "levels": ", ".join(session.class_type.access_levels)},
             {"reason": "ACCESS_LEVEL", "access_level": level, "admitted": session.class_type.access_levels},
         )
 
 
 def _refuse_closed(session: ClassSession, now: datetime.datetime) -> None:
     if session.status == SessionStatus.CANCELLED:
-        raise ApplicationError("The session was cancelled.", {"reason": "SESSION_CANCELLED"})
+        raise ApplicationError(gettext("The session was cancelled."), {"reason": "SESSION_CANCELLED"})
     if session.starts_at <= now:
-        raise ApplicationError("The session has already started.", {"reason": "SESSION_STARTED"})
+        raise ApplicationError(gettext("The session has already started."), {"reason": "SESSION_STARTED"})
 
 
 @transaction.atomic
@@ -312,7 +355,9 @@ def booking_create(*, session: ClassSession, client: Client, actor: User | None 
     _refuse_ineligible(client, session)
     bookings = session.bookings.all()
     if bookings.filter(client=client, status__in=ACTIVE_BOOKING_STATUSES).exists():
-        raise ApplicationError("This member already has a place in this session.", {"reason": "ALREADY_BOOKED"})
+        raise ApplicationError(
+            gettext("This member already has a place in this session."), {"reason": "ALREADY_BOOKED"}
+        )
     taken = bookings.filter(status__in=SPOT_STATUSES).count()
     booking = Booking(session=session, client=client, booked_by=actor)
     if taken < session.capacity:
@@ -337,7 +382,7 @@ def _promote_first(session: ClassSession, now: datetime.datetime) -> Booking | N
     first.status, first.waitlist_position, first.promoted_at = BookingStatus.BOOKED, None, now
     first.save(update_fields=["status", "waitlist_position", "promoted_at", "updated_at"])
     _close_gap(session, 1)
-    transaction.on_commit(lambda: on_waitlist_promoted(booking_id=first.pk))
+    _bookings_notify(kind=NotificationKind.WAITLIST_PROMOTED, bookings=Booking.objects.filter(pk=first.pk))
     return first
 
 
@@ -351,7 +396,8 @@ def booking_cancel(*, booking: Booking, actor: User | None = None) -> Booking:
     booking = Booking.objects.get(pk=booking.pk)
     if booking.status not in ACTIVE_BOOKING_STATUSES:
         raise ApplicationError(
-            f"The booking is {booking.get_status_display().lower()}; it cannot be cancelled.",
+            gettext("The booking is %(status)s; it cannot be cancelled.")
+            % {"status": booking.get_status_display().lower()},
             {"reason": "NOT_ACTIVE", "status": booking.status},
         )
     _refuse_closed(session, now)
@@ -375,9 +421,9 @@ def booking_set_attendance(*, booking: Booking, attended: bool, actor: User | No
     now = timezone.now()
     booking = Booking.objects.select_for_update().select_related("session").get(pk=booking.pk)
     if booking.status not in (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW):
-        raise ApplicationError("Only a booked member's attendance is marked.", {"reason": "NOT_BOOKED"})
+        raise ApplicationError(gettext("Only a booked member's attendance is marked."), {"reason": "NOT_BOOKED"})
     if booking.session.starts_at - ATTENDANCE_WINDOW > now:
-        raise ApplicationError("Attendance is marked from an hour before the start.", {"reason": "TOO_EARLY"})
+        raise ApplicationError(gettext("Attendance is marked from an hour before the start."), {"reason": "TOO_EARLY"})
     booking.status = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW
     booking.attended_at = now if attended else None
     booking.save(update_fields=["status", "attended_at", "updated_at"])

@@ -13,3 +13,8 @@ def generate_timetable() -> dict[str, int]:
 @shared_task
 def mark_no_shows() -> int:
     return services.bookings_mark_no_shows()
+
+
+@shared_task
+def remind_booked_classes() -> dict[str, int]:
+    return services.bookings_remind()._asdict()

@@ -10,7 +10,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.permissions import is_admin
@@ -61,7 +63,7 @@ def posted(request: HttpRequest):
 
 def desk_only(request: HttpRequest) -> None:
     if not is_admin(request.user):
-        raise PermissionDenied("Only the club's admins sell, refund, hold and correct memberships.")
+        raise PermissionDenied(_("Only the club's admins sell, refund, hold and correct memberships."))
 
 
 def run_desk_service(request: HttpRequest, form, service, **arguments):
@@ -111,8 +113,11 @@ def fresh(client_id: int) -> Client:
 
 def paid_until_text(client: Client) -> str:
     if client.expiration_date is None:
-        return "no paid days yet"
-    return f"paid until {formats.date_format(client.expiration_date)} ({client.current_status_display})"
+        return gettext("no paid days yet")
+    return gettext("paid until %(date)s (%(status)s)") % {
+        "date": formats.date_format(client.expiration_date),
+        "status": client.current_status_display,
+    }
 
 
 @admin.register(Membership)
@@ -120,27 +125,29 @@ class MembershipAdmin(CheckedDeleteAdmin):
     list_display = ("name", "description", "client_count")
     list_filter = ("access_level",)
     search_fields = ("description", "access_level")
-    search_help_text = "Search by access level or what the membership includes."
+    search_help_text = _("Search by access level or what the membership includes.")
     ordering = ("price", "id")
     fields = ("access_level", "price", "description")
-    empty_message = "Add the memberships members can buy: an access level and a price for 30 days."
+    empty_message = _("Add the memberships members can buy: an access level and a price for 30 days.")
     help_texts = {
-        "access_level": "What the member may use. Members and trainers see it in the club app and the dashboards.",
-        "price": f"Price of {MEMBERSHIP_DAYS_PER_PAYMENT} days, in the club's currency. 0 makes it free: "
-        "there is nothing to pay for it.",
-        "description": "What it includes, in words members understand: the club app shows it.",
+        "access_level": _("What the member may use. Members and trainers see it in the club app and the dashboards."),
+        "price": format_lazy(
+            _("Price of {days} days, in the club's currency. 0 makes it free: there is nothing to pay for it."),
+            days=MEMBERSHIP_DAYS_PER_PAYMENT,
+        ),
+        "description": _("What it includes, in words members understand: the club app shows it."),
     }
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(client_count=Count("clients"))
 
-    @admin.display(description="membership", ordering="price")
+    @admin.display(description=_("membership"), ordering="price")
     def name(self, membership: Membership) -> str:
         if membership.pk == DEFAULT_MEMBERSHIP_ID:
-            return format_html("{} {}", membership, pill("default", "quiet"))
+            return format_html("{} {}", membership, pill(_("default"), "quiet"))
         return str(membership)
 
-    @admin.display(description="clients", ordering="client_count")
+    @admin.display(description=_("clients"), ordering="client_count")
     def client_count(self, membership: Membership) -> str:
         url = reverse("admin:club_client_changelist") + f"?membership__id__exact={membership.pk}"
         count = membership.client_count
@@ -156,15 +163,15 @@ class MembershipAdmin(CheckedDeleteAdmin):
 class PaidUntilFilter(admin.SimpleListFilter):
     """Who to call: memberships that ran out or are about to."""
 
-    title = "membership end"
+    title = _("membership end")
     parameter_name = "paid_until"
 
     def lookups(self, request, model_admin):
         return [
-            ("lapsed", "Lapsed"),
-            ("week", f"Within {EXPIRY_WINDOW_DAYS} days"),
-            ("month", "Within 30 days"),
-            ("none", "No paid days"),
+            ("lapsed", _("Lapsed")),
+            ("week", _("Within %(days)s days") % {"days": EXPIRY_WINDOW_DAYS}),
+            ("month", _("Within 30 days")),
+            ("none", _("No paid days")),
         ]
 
     def queryset(self, request, queryset):
@@ -189,20 +196,20 @@ class PaymentInline(ClubAdminMixin, admin.TabularInline):
     fields = ("payment_link", "membership", "amount", "method", "status_label", "paid_at", "receipt")
     readonly_fields = fields
     can_delete = False
-    verbose_name_plural = "payments (newest first)"
+    verbose_name_plural = _("payments (newest first)")
 
-    @admin.display(description="receipt")
+    @admin.display(description=_("receipt"))
     def receipt(self, payment: Payment) -> str:
         return receipt_link(payment)
 
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="created")
+    @admin.display(description=_("created"))
     def payment_link(self, payment: Payment) -> str:
         return change_link(payment, formats.localize(timezone.localtime(payment.created_at)))
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status_label(self, payment: Payment) -> str:
         return payment_status_pill(payment)
 
@@ -224,17 +231,17 @@ class MembershipEventInline(ReadOnlyInline):
     model = MembershipEvent
     fields = ("when", "kind", "change", "payment_receipt", "staff", "reason")
     readonly_fields = fields
-    verbose_name = "ledger entry"
-    verbose_name_plural = "membership ledger (newest first)"
+    verbose_name = _("ledger entry")
+    verbose_name_plural = _("membership ledger (newest first)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payment", "staff").order_by("-id")
 
-    @admin.display(description="when")
+    @admin.display(description=_("when"))
     def when(self, event: MembershipEvent) -> str:
         return formats.localize(timezone.localtime(event.created_at))
 
-    @admin.display(description="paid until: before → after")
+    @admin.display(description=_("paid until: before → after"))
     def change(self, event: MembershipEvent) -> str:
         def shown(day):
             return formats.date_format(day) if day else "—"
@@ -243,7 +250,7 @@ class MembershipEventInline(ReadOnlyInline):
         moved = f" ({days:+d} d)" if days else ""
         return f"{shown(event.expiration_before)} → {shown(event.expiration_after)}{moved}"
 
-    @admin.display(description="payment")
+    @admin.display(description=_("payment"))
     def payment_receipt(self, event: MembershipEvent) -> str:
         if event.payment is None:
             return "—"
@@ -251,34 +258,34 @@ class MembershipEventInline(ReadOnlyInline):
         link = change_link(event.payment, event.payment.amount)
         if url is None:
             return link
-        return format_html('{} · <a href="{}" target="_blank" rel="noopener">receipt</a>', link, url)
+        return format_html('{} · <a href="{}" target="_blank" rel="noopener">{}</a>', link, url, _("receipt"))
 
 
 class MembershipHoldInline(ReadOnlyInline):
     model = MembershipHold
     fields = ("period", "days", "reason", "state")
     readonly_fields = fields
-    verbose_name_plural = "holds"
+    verbose_name_plural = _("holds")
 
-    @admin.display(description="period")
+    @admin.display(description=_("period"))
     def period(self, hold: MembershipHold) -> str:
         return str(hold)
 
-    @admin.display(description="days")
+    @admin.display(description=_("days"))
     def days(self, hold: MembershipHold) -> int:
         return hold.days
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, hold: MembershipHold) -> str:
         today = timezone.localdate()
         if hold.cancelled_at is not None:
-            return pill("Cancelled", "quiet")
+            return pill(_("Cancelled"), "quiet")
         if hold.ends_on < today:
-            return pill("Over", "quiet")
+            return pill(_("Over"), "quiet")
         if hold.starts_on <= today:
-            return pill("On hold now", "soon")
+            return pill(_("On hold now"), "soon")
         url = reverse("admin:club_client_hold_cancel", args=[hold.client_id, hold.pk])
-        return format_html('{} <a href="{}">Cancel this hold</a>', pill("Planned", "ok"), url)
+        return format_html('{} <a href="{}">{}</a>', pill(_("Planned"), "ok"), url, _("Cancel this hold"))
 
 
 @admin.register(Client)
@@ -289,7 +296,7 @@ class ClientAdmin(CheckedDeleteAdmin):
     list_filter = ("status", PaidUntilFilter, "membership__access_level", "trainer", "gender")
     list_select_related = ("user", "membership", "trainer")
     search_fields = ("first_name", "last_name", "phone_number", "user__username", "user__email")
-    search_help_text = "Search by first or last name, phone number, username or email."
+    search_help_text = _("Search by first or last name, phone number, username or email.")
     autocomplete_fields = ("user", "membership", "trainer")
     # The paid-until date moves only through the membership ledger (sales, holds, refunds, corrections
     # with a reason: club.services); a plain field here would change it without a ledger row.
@@ -301,35 +308,41 @@ class ClientAdmin(CheckedDeleteAdmin):
     change_list_template = "admin/club/client/desk_change_list.html"
     fieldsets = (
         (None, {"fields": ("user", ("first_name", "last_name"), "phone_number", "gender", "date_of_birth")}),
-        ("Body", {"fields": (("weight_kg", "height_cm"),)}),
-        ("Membership", {"fields": ("membership", "status", "paid_until_ledger", "trainer")}),
-        ("History", {"fields": ("related_links", "created_at", "updated_at")}),
+        (_("Body"), {"fields": (("weight_kg", "height_cm"),)}),
+        (_("Membership"), {"fields": ("membership", "status", "paid_until_ledger", "trainer")}),
+        (_("History"), {"fields": ("related_links", "created_at", "updated_at")}),
     )
     # The old "Extend membership by 30 days (paid at the desk)" action is gone: it moved the date with no
     # payment and no ledger row. The desk's "Sell / renew" (club.services.membership_sale) replaces it.
     # reports.admin adds "Request a progress report" (reports sits above club: club never imports it).
     actions = ["deactivate_clients"]
-    empty_message = (
+    empty_message = _(
         "A member who walks in: “New member” (account, profile and first sale at once). Members also sign up "
         "in the club app, or a trainer adds them on the dashboard. “Add client” adds a profile to an existing "
         "user account."
     )
     field_labels = {
-        "expiration_date": "Paid until",
-        "weight_kg": "Weight (kg)",
-        "height_cm": "Height (cm)",
-        "phone_number": "Phone",
+        "expiration_date": _("Paid until"),
+        "weight_kg": _("Weight (kg)"),
+        "height_cm": _("Height (cm)"),
+        "phone_number": _("Phone"),
     }
     help_texts = {
-        "user": "The member's sign-in account, a user with the Client role. "
-        "Search by username or email; create the account first under Users.",
-        "phone_number": "Digits, spaces, brackets or dashes, e.g. +7 912 345 67 89.",
-        "membership": "What the member is on. A paid payment switches it to the membership paid for.",
-        "status": "Active: may train. On hold: paused; the nightly check leaves it alone. "
-        "Inactive: left the club, or an active membership passed its last paid day (set every night).",
-        "expiration_date": "Last day the membership is paid for. It changes only with a sale, a provider "
-        "payment, a hold, a refund or a correction with a reason, each kept in the membership ledger.",
-        "trainer": "The trainer who looks after this member.",
+        "user": _(
+            "The member's sign-in account, a user with the Client role. "
+            "Search by username or email; create the account first under Users."
+        ),
+        "phone_number": _("Digits, spaces, brackets or dashes, e.g. +7 912 345 67 89."),
+        "membership": _("What the member is on. A paid payment switches it to the membership paid for."),
+        "status": _(
+            "Active: may train. On hold: paused; the nightly check leaves it alone. "
+            "Inactive: left the club, or an active membership passed its last paid day (set every night)."
+        ),
+        "expiration_date": _(
+            "Last day the membership is paid for. It changes only with a sale, a provider "
+            "payment, a hold, a refund or a correction with a reason, each kept in the membership ledger."
+        ),
+        "trainer": _("The trainer who looks after this member."),
     }
 
     def get_queryset(self, request):
@@ -352,7 +365,7 @@ class ClientAdmin(CheckedDeleteAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        tools = [(reverse("admin:club_client_new_member"), "New member")] if is_admin(request.user) else []
+        tools = [(reverse("admin:club_client_new_member"), _("New member"))] if is_admin(request.user) else []
         return super().changelist_view(request, {**(extra_context or {}), "desk_tools": tools})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -360,7 +373,11 @@ class ClientAdmin(CheckedDeleteAdmin):
         if is_admin(request.user) and str(object_id).isdigit():
             tools = [
                 (reverse(f"admin:club_client_{name}", args=[object_id]), label)
-                for name, label in (("sell", "Sell / renew"), ("hold", "Hold"), ("correct", "Correct paid-until"))
+                for name, label in (
+                    ("sell", _("Sell / renew")),
+                    ("hold", _("Hold")),
+                    ("correct", _("Correct paid-until")),
+                )
             ]
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "desk_tools": tools})
 
@@ -376,10 +393,11 @@ class ClientAdmin(CheckedDeleteAdmin):
         self.message_user(
             request,
             format_html(
-                '{} Receipt {}: <a href="{}" target="_blank" rel="noopener">open the PDF</a>.',
+                '{} {}: <a href="{}" target="_blank" rel="noopener">{}</a>.',
                 text,
-                payment.receipt_number,
+                _("Receipt %(number)s") % {"number": payment.receipt_number},
                 url,
+                _("open the PDF"),
             ),
             messages.SUCCESS,
         )
@@ -396,24 +414,31 @@ class ClientAdmin(CheckedDeleteAdmin):
                 add_service_errors(form, error)
             else:
                 client = payment.client
-                text = f"{client} is a member, {paid_until_text(client)}; signs in as {client.user.username}"
-                if not form.cleaned_data["password"]:
-                    text += f" with the password {arguments['password']} (shown once: hand it over now)"
-                self._sale_message(request, payment, f"{text}.")
+                names = {"client": client, "paid_until": paid_until_text(client), "username": client.user.username}
+                if form.cleaned_data["password"]:
+                    text = _("%(client)s is a member, %(paid_until)s; signs in as %(username)s.") % names
+                else:
+                    text = _(
+                        "%(client)s is a member, %(paid_until)s; signs in as %(username)s "
+                        "with the password %(password)s (shown once: hand it over now)."
+                    ) % {**names, "password": arguments["password"]}
+                self._sale_message(request, payment, text)
                 return self._back_to(client)
         groups = [
-            ("Sign-in account", ["username", "email", "password"]),
-            ("Person", ["first_name", "last_name", "phone_number", "date_of_birth", "gender"]),
-            ("First sale", ["membership", "months", "method", "amount"]),
+            (_("Sign-in account"), ["username", "email", "password"]),
+            (_("Person"), ["first_name", "last_name", "phone_number", "date_of_birth", "gender"]),
+            (_("First sale"), ["membership", "months", "method", "amount"]),
         ]
         return desk_form_response(
             request,
             self,
             form=form,
-            title="New member",
-            submit="Create member and take payment",
-            intro="A member who walks in: the sign-in account, the profile and the first membership sale, "
-            "saved together or not at all.",
+            title=_("New member"),
+            submit=_("Create member and take payment"),
+            intro=_(
+                "A member who walks in: the sign-in account, the profile and the first membership sale, "
+                "saved together or not at all."
+            ),
             fieldsets=[(title, [form[name] for name in names]) for title, names in groups],
         )
 
@@ -423,16 +448,22 @@ class ClientAdmin(CheckedDeleteAdmin):
         payment = run_desk_service(request, form, services.membership_sale, client=client, staff=request.user)
         if payment is not None:
             client = fresh(client.pk)
-            self._sale_message(request, payment, f"Sold {payment.amount} to {client}: {paid_until_text(client)}.")
+            self._sale_message(
+                request,
+                payment,
+                _("Sold %(amount)s to %(client)s: %(paid_until)s.")
+                % {"amount": payment.amount, "client": client, "paid_until": paid_until_text(client)},
+            )
             return self._back_to(client)
         return desk_form_response(
             request,
             self,
             form=form,
             obj=client,
-            title=f"Sell / renew: {client}",
-            submit="Take payment",
-            intro=f"Now {paid_until_text(client)}. The months count from the later of today and the paid-until date.",
+            title=_("Sell / renew: %(client)s") % {"client": client},
+            submit=_("Take payment"),
+            intro=_("Now %(paid_until)s. The months count from the later of today and the paid-until date.")
+            % {"paid_until": paid_until_text(client)},
         )
 
     def hold_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -441,7 +472,11 @@ class ClientAdmin(CheckedDeleteAdmin):
         hold = run_desk_service(request, form, services.hold_create, client=client, staff=request.user)
         if hold is not None:
             client = fresh(client.pk)
-            text = f"{client} is on hold {hold} ({hold.days} days): {paid_until_text(client)}."
+            text = ngettext(
+                "%(client)s is on hold %(hold)s (%(days)d day): %(paid_until)s.",
+                "%(client)s is on hold %(hold)s (%(days)d days): %(paid_until)s.",
+                hold.days,
+            ) % {"client": client, "hold": hold, "days": hold.days, "paid_until": paid_until_text(client)}
             self.message_user(request, text, messages.SUCCESS)
             return self._back_to(client)
         return desk_form_response(
@@ -449,9 +484,10 @@ class ClientAdmin(CheckedDeleteAdmin):
             self,
             form=form,
             obj=client,
-            title=f"Hold: {client}",
-            submit="Put on hold",
-            intro=f"Now {paid_until_text(client)}. The paid-until date moves by the hold's days.",
+            title=_("Hold: %(client)s") % {"client": client},
+            submit=_("Put on hold"),
+            intro=_("Now %(paid_until)s. The paid-until date moves by the hold's days.")
+            % {"paid_until": paid_until_text(client)},
         )
 
     def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -459,16 +495,22 @@ class ClientAdmin(CheckedDeleteAdmin):
         form = CorrectionForm(posted(request), initial={"expiration_date": client.expiration_date})
         if run_desk_service(request, form, services.client_expiration_correct, client=client, staff=request.user):
             client = fresh(client.pk)
-            self.message_user(request, f"Corrected: {client} is {paid_until_text(client)}.", messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Corrected: %(client)s is %(paid_until)s.")
+                % {"client": client, "paid_until": paid_until_text(client)},
+                messages.SUCCESS,
+            )
             return self._back_to(client)
         return desk_form_response(
             request,
             self,
             form=form,
             obj=client,
-            title=f"Correct paid-until: {client}",
-            submit="Save correction",
-            intro=f"Now {paid_until_text(client)}. For mistakes only: money goes through Sell / renew or a refund.",
+            title=_("Correct paid-until: %(client)s") % {"client": client},
+            submit=_("Save correction"),
+            intro=_("Now %(paid_until)s. For mistakes only: money goes through Sell / renew or a refund.")
+            % {"paid_until": paid_until_text(client)},
         )
 
     def hold_cancel_view(self, request: HttpRequest, object_id: int, hold_id: int) -> HttpResponse:
@@ -477,16 +519,25 @@ class ClientAdmin(CheckedDeleteAdmin):
         form = HoldCancelForm(posted(request))
         if run_desk_service(request, form, services.hold_cancel, hold=hold, staff=request.user):
             client = fresh(client.pk)
-            self.message_user(request, f"Hold {hold} cancelled: {paid_until_text(client)}.", messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Hold %(hold)s cancelled: %(paid_until)s.") % {"hold": hold, "paid_until": paid_until_text(client)},
+                messages.SUCCESS,
+            )
             return self._back_to(client)
         return desk_form_response(
             request,
             self,
             form=form,
             obj=client,
-            title=f"Cancel the hold {hold}",
-            submit="Cancel the hold",
-            intro=f"Its {hold.days} days come off the paid-until date ({paid_until_text(client)}).",
+            title=_("Cancel the hold %(hold)s") % {"hold": hold},
+            submit=_("Cancel the hold"),
+            intro=ngettext(
+                "Its %(days)d day comes off the paid-until date (%(paid_until)s).",
+                "Its %(days)d days come off the paid-until date (%(paid_until)s).",
+                hold.days,
+            )
+            % {"days": hold.days, "paid_until": paid_until_text(client)},
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -500,15 +551,15 @@ class ClientAdmin(CheckedDeleteAdmin):
         # "View on site" opens the trainers' page of the client: its charts, plans and sessions.
         return reverse("dashboard:client-detail", args=[obj.pk]) if obj is not None else None
 
-    @admin.display(description="name", ordering="last_name")
+    @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, client: Client) -> str:
         return client.full_name
 
-    @admin.display(description="status", ordering="effective_status")
+    @admin.display(description=_("status"), ordering="effective_status")
     def status_label(self, client: Client) -> str:
         return pill(client.current_status_display, STATUS_TONES.get(client.current_status, "quiet"))
 
-    @admin.display(description="paid until", ordering="expiration_date")
+    @admin.display(description=_("paid until"), ordering="expiration_date")
     def paid_until(self, client: Client) -> str:
         if client.expiration_date is None:
             return "—"
@@ -517,42 +568,45 @@ class ClientAdmin(CheckedDeleteAdmin):
             return shown  # nobody to remind: the member has left or already lapsed
         days_left = (client.expiration_date - timezone.localdate()).days
         if days_left < 0:
-            return pill(f"{shown} · lapsed", "lapsed")
+            return pill(_("%(date)s · lapsed") % {"date": shown}, "lapsed")
         if days_left == 0:
-            return pill(f"{shown} · last day", "soon")
+            return pill(_("%(date)s · last day") % {"date": shown}, "soon")
         if days_left <= EXPIRY_WINDOW_DAYS:
-            return pill(f"{shown} · {ngettext('%d day left', '%d days left', days_left) % days_left}", "soon")
+            left = ngettext("%(date)s · %(days)d day left", "%(date)s · %(days)d days left", days_left)
+            return pill(left % {"date": shown, "days": days_left}, "soon")
         return shown
 
-    @admin.display(description="Paid until")
+    @admin.display(description=_("Paid until"))
     def paid_until_ledger(self, client: Client) -> str:
         shown = formats.date_format(client.expiration_date) if client.expiration_date else "—"
         return format_html(
             '{}<div class="help">{}</div>',
             shown,
-            "Changes only with a sale, a provider payment, a hold, a refund or a correction with a reason, "
-            "each kept in the membership ledger.",
+            _(
+                "Changes only with a sale, a provider payment, a hold, a refund or a correction with a reason, "
+                "each kept in the membership ledger."
+            ),
         )
 
-    @admin.display(description="related")
+    @admin.display(description=_("related"))
     def related_links(self, client: Client) -> str:
         if client.pk is None:
             return "—"
         links = [
-            (reverse("admin:accounts_user_change", args=[client.user_id]), "User account"),
-            (reverse("admin:training_training_changelist") + f"?client__id__exact={client.pk}", "Trainings"),
-            (reverse("admin:training_trainingplan_changelist") + f"?user__id__exact={client.user_id}", "Plans"),
-            (reverse("admin:workouts_workoutsession_changelist") + f"?user__id__exact={client.user_id}", "Workouts"),
-            (reverse("admin:reports_report_changelist") + f"?client__id__exact={client.pk}", "Reports"),
+            (reverse("admin:accounts_user_change", args=[client.user_id]), _("User account")),
+            (reverse("admin:training_training_changelist") + f"?client__id__exact={client.pk}", _("Trainings")),
+            (reverse("admin:training_trainingplan_changelist") + f"?user__id__exact={client.user_id}", _("Plans")),
+            (reverse("admin:workouts_workoutsession_changelist") + f"?user__id__exact={client.user_id}", _("Workouts")),
+            (reverse("admin:reports_report_changelist") + f"?client__id__exact={client.pk}", _("Reports")),
             (
                 reverse("admin:notifications_notification_changelist") + f"?user__id__exact={client.user_id}",
-                gettext("Notifications"),
+                _("Notifications"),
             ),
-            (reverse("dashboard:client-detail", args=[client.pk]), "Trainer's page"),
+            (reverse("dashboard:client-detail", args=[client.pk]), _("Trainer's page")),
         ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
-    @admin.action(description="Deactivate selected clients")
+    @admin.action(description=_("Deactivate selected clients"))
     def deactivate_clients(self, request, queryset) -> None:
         clients = list(queryset.exclude(status=ClientStatus.INACTIVE))
         for client in clients:
@@ -579,7 +633,7 @@ class PaymentAdmin(ClubAdmin):
     list_filter = ("status", "method", "membership__access_level")
     list_select_related = ("client", "membership")
     search_fields = ("client__first_name", "client__last_name", "provider_reference", "receipt_number")
-    search_help_text = "Search by the client's first or last name, a receipt number or the provider's reference."
+    search_help_text = _("Search by the client's first or last name, a receipt number or the provider's reference.")
     # Payments are written by services only: a desk sale (the client's "Sell / renew", club.services.
     # membership_sale), a provider's events (payment_apply_event), a refund (payment_refund). Nothing here
     # is editable and there is no "Add payment": a payment typed in by hand would be money without a
@@ -606,18 +660,20 @@ class PaymentAdmin(ClubAdmin):
             None,
             {
                 "fields": ("client_link", "membership", "amount", "status", "method", "receipt", "staff"),
-                "description": "The status comes from the payment provider's events, which also extend the "
-                "membership once it is paid. Money taken at the desk is a sale: “Sell / renew” on the client's "
-                "page. Money given back is a refund: the button above.",
+                "description": _(
+                    "The status comes from the payment provider's events, which also extend the "
+                    "membership once it is paid. Money taken at the desk is a sale: “Sell / renew” on the client's "
+                    "page. Money given back is a refund: the button above."
+                ),
             },
         ),
-        ("Refund", {"fields": ("refunded_at", "refund_reason")}),
-        ("Payment provider", {"fields": ("provider_reference", "pay_link")}),
-        ("History", {"fields": ("created_at", "paid_at", "updated_at")}),
+        (_("Refund"), {"fields": ("refunded_at", "refund_reason")}),
+        (_("Payment provider"), {"fields": ("provider_reference", "pay_link")}),
+        (_("History"), {"fields": ("created_at", "paid_at", "updated_at")}),
     )
     change_form_template = "admin/club/payment/desk_change_form.html"
     change_list_template = "admin/club/payment/desk_change_list.html"
-    empty_message = (
+    empty_message = _(
         "Payments appear when a member pays for a membership in the club app; the payment provider reports "
         "whether it went through. Money taken at the desk: “Sell / renew” on the client's page."
     )
@@ -634,7 +690,7 @@ class PaymentAdmin(ClubAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        tools = [(reverse("admin:club_payment_cash_up"), "Cash-up")] if is_admin(request.user) else []
+        tools = [(reverse("admin:club_payment_cash_up"), _("Cash-up"))] if is_admin(request.user) else []
         return super().changelist_view(request, {**(extra_context or {}), "desk_tools": tools})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -642,9 +698,9 @@ class PaymentAdmin(ClubAdmin):
         payment = Payment.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         if payment is not None:
             if url := receipt_url(payment):
-                tools.append((url, "Receipt (PDF)"))
+                tools.append((url, _("Receipt (PDF)")))
             if is_admin(request.user) and payment.status == PaymentStatus.PAID:
-                tools.append((reverse("admin:club_payment_refund", args=[payment.pk]), "Refund"))
+                tools.append((reverse("admin:club_payment_refund", args=[payment.pk]), _("Refund")))
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "desk_tools": tools})
 
     def refund_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -653,7 +709,11 @@ class PaymentAdmin(ClubAdmin):
         form = RefundForm(posted(request))
         if run_desk_service(request, form, services.payment_refund, payment=payment, staff=request.user):
             client = fresh(payment.client_id)
-            text = f"Refunded {payment.amount} to {client}: {paid_until_text(client)}."
+            text = _("Refunded %(amount)s to %(client)s: %(paid_until)s.") % {
+                "amount": payment.amount,
+                "client": client,
+                "paid_until": paid_until_text(client),
+            }
             self.message_user(request, text, messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:club_payment_change", args=[payment.pk]))
         return desk_form_response(
@@ -661,10 +721,12 @@ class PaymentAdmin(ClubAdmin):
             self,
             form=form,
             obj=payment,
-            title=f"Refund {payment.amount} to {payment.client}",
-            submit="Refund",
-            intro="The payment becomes Refunded and the days it bought are taken back, never to before "
-            "yesterday: the member keeps the days already used.",
+            title=_("Refund %(amount)s to %(client)s") % {"amount": payment.amount, "client": payment.client},
+            submit=_("Refund"),
+            intro=_(
+                "The payment becomes Refunded and the days it bought are taken back, never to before "
+                "yesterday: the member keeps the days already used."
+            ),
         )
 
     def cash_up_view(self, request: HttpRequest) -> HttpResponse:
@@ -678,19 +740,19 @@ class PaymentAdmin(ClubAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Cash-up for {formats.date_format(day)}",
+            "title": _("Cash-up for %(date)s") % {"date": formats.date_format(day)},
             "form": form,
             "day": day,
             "takings": takings,
             "currency": settings.CLUB_CURRENCY,
             "by_method": [(PaymentMethod(method).label, entry) for method, entry in takings.by_method.items()],
-            "by_staff": [(names.get(row["staff_id"], "Online (no staff)"), row) for row in takings.by_staff],
+            "by_staff": [(names.get(row["staff_id"], _("Online (no staff)")), row) for row in takings.by_staff],
             "previous_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
         }
         return TemplateResponse(request, "admin/club/payment/cash_up.html", context)
 
-    @admin.display(description="receipt", ordering="receipt_number")
+    @admin.display(description=_("receipt"), ordering="receipt_number")
     def receipt(self, payment: Payment) -> str:
         return receipt_link(payment)
 
@@ -698,25 +760,25 @@ class PaymentAdmin(ClubAdmin):
         # Payments are the club's financial record: cancel them, never delete them.
         return False
 
-    @admin.display(description="pay link")
+    @admin.display(description=_("pay link"))
     def pay_link(self, payment: Payment) -> str:
         if not payment.pay_url:
             return "—"
         return format_html('<a href="{}" rel="noreferrer">{}</a>', payment.pay_url, payment.pay_url)
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, payment: Payment):
         return payment.created_at
 
-    @admin.display(description="client", ordering="client__last_name")
+    @admin.display(description=_("client"), ordering="client__last_name")
     def client_link(self, payment: Payment) -> str:
         return change_link(payment.client)
 
-    @admin.display(description="membership", ordering="membership__price")
+    @admin.display(description=_("membership"), ordering="membership__price")
     def membership_level(self, payment: Payment) -> str:
-        return payment.membership.get_access_level_display() or "Membership"
+        return payment.membership.get_access_level_display() or _("Membership")
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_label(self, payment: Payment) -> str:
         return payment_status_pill(payment)
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import choices_check, range_check
 
@@ -21,36 +22,36 @@ MIN_DATE_OF_BIRTH = datetime.date(1900, 1, 1)
 
 
 class AccessLevel(models.TextChoices):
-    STANDARD = "STANDARD", "Standard"
-    PREMIUM = "PREMIUM", "Premium"
-    VIP = "VIP", "VIP"
+    STANDARD = "STANDARD", _("Standard")
+    PREMIUM = "PREMIUM", _("Premium")
+    VIP = "VIP", _("VIP")
 
 
 class Gender(models.TextChoices):
-    MALE = "MALE", "Male"
-    FEMALE = "FEMALE", "Female"
+    MALE = "MALE", _("Male")
+    FEMALE = "FEMALE", _("Female")
 
 
 class ClientStatus(models.TextChoices):
-    ACTIVE = "ACTIVE", "Active"
-    INACTIVE = "INACTIVE", "Inactive"
-    ON_HOLD = "ON_HOLD", "On hold"
+    ACTIVE = "ACTIVE", _("Active")
+    INACTIVE = "INACTIVE", _("Inactive")
+    ON_HOLD = "ON_HOLD", _("On hold")
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    PAID = "PAID", "Paid"
-    EXPIRED = "EXPIRED", "Expired"
-    CANCELLED = "CANCELLED", "Cancelled"
-    FAILED = "FAILED", "Failed"
-    REFUNDED = "REFUNDED", "Refunded"
+    PENDING = "PENDING", _("Pending")
+    PAID = "PAID", _("Paid")
+    EXPIRED = "EXPIRED", _("Expired")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    FAILED = "FAILED", _("Failed")
+    REFUNDED = "REFUNDED", _("Refunded")
 
 
 class PaymentMethod(models.TextChoices):
-    CASH = "CASH", "Cash"
-    CARD = "CARD", "Card"
-    TRANSFER = "TRANSFER", "Bank transfer"
-    PROVIDER = "PROVIDER", "Online (payment provider)"
+    CASH = "CASH", _("Cash")
+    CARD = "CARD", _("Card")
+    TRANSFER = "TRANSFER", _("Bank transfer")
+    PROVIDER = "PROVIDER", _("Online (payment provider)")
 
 
 # What the front desk may take at a sale; PROVIDER payments come from the provider's events.
@@ -58,12 +59,12 @@ DESK_PAYMENT_METHODS = [PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.TR
 
 
 class MembershipEventKind(models.TextChoices):
-    SALE = "SALE", "Sale at the desk"
-    PAYMENT = "PAYMENT", "Online payment"
-    HOLD = "HOLD", "Hold"
-    HOLD_CANCELLED = "HOLD_CANCELLED", "Hold cancelled"
-    REFUND = "REFUND", "Refund"
-    CORRECTION = "CORRECTION", "Correction"
+    SALE = "SALE", _("Sale at the desk")
+    PAYMENT = "PAYMENT", _("Online payment")
+    HOLD = "HOLD", _("Hold")
+    HOLD_CANCELLED = "HOLD_CANCELLED", _("Hold cancelled")
+    REFUND = "REFUND", _("Refund")
+    CORRECTION = "CORRECTION", _("Correction")
 
 
 class Membership(models.Model):
@@ -81,8 +82,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         # What staff pick it by: "Premium · 49.00/month" (a payment buys MEMBERSHIP_DAYS_PER_PAYMENT days).
-        level = self.get_access_level_display() if self.access_level else "Membership"
-        return f"{level} · {self.price}/month" if self.price else f"{level} · free"
+        level = self.get_access_level_display() if self.access_level else _("Membership")
+        if self.price:
+            return _("%(level)s · %(price)s/month") % {"level": level, "price": self.price}
+        return _("%(level)s · free") % {"level": level}
 
 
 def normalize_phone(raw: str | None) -> str:
@@ -204,7 +207,7 @@ class ClientQuerySet(models.QuerySet):
 
 
 phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 ()-]{4,18}$", "Enter a phone number of digits, spaces, brackets or dashes."
+    r"^\+?[0-9][0-9 ()-]{4,18}$", _("Enter a phone number of digits, spaces, brackets or dashes.")
 )
 
 
@@ -234,7 +237,7 @@ class Client(models.Model):
         max_length=8, choices=ClientStatus.choices, default=ClientStatus.ACTIVE, db_default=ClientStatus.ACTIVE
     )
     # Changed only through the membership ledger (club.services): see the guard above.
-    expiration_date = models.DateField(null=True, blank=True, help_text="Last day the membership is paid for.")
+    expiration_date = models.DateField(null=True, blank=True, help_text=_("Last day the membership is paid for."))
     # normalize_phone(phone_number), kept by save(): what phone searches compare, however the number is typed.
     phone_normalized = models.CharField(max_length=20, blank=True, default="", db_default="", editable=False)
     trainer = models.ForeignKey(
@@ -261,6 +264,8 @@ class Client(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "expiration_date"], name="clients_status_expiry_idx"),
+            # The daily membership notices look for last paid days in a window, whatever the stored status.
+            models.Index(fields=["expiration_date"], name="clients_expiration_idx"),
             models.Index(fields=["last_name", "first_name"], name="clients_name_idx"),
             models.Index(fields=["phone_number"], name="clients_phone_idx"),
             models.Index(fields=["phone_normalized"], name="clients_phone_normalized_idx"),
@@ -320,7 +325,9 @@ class Client(models.Model):
 
     def clean(self) -> None:
         if self.date_of_birth and not MIN_DATE_OF_BIRTH <= self.date_of_birth <= timezone.localdate():
-            raise ValidationError({"date_of_birth": f"Enter a date between {MIN_DATE_OF_BIRTH} and today."})
+            raise ValidationError(
+                {"date_of_birth": _("Enter a date between %(earliest)s and today.") % {"earliest": MIN_DATE_OF_BIRTH}}
+            )
 
     @property
     def full_name(self) -> str:
@@ -372,8 +379,12 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        created = formats.date_format(timezone.localtime(self.created_at)) if self.created_at else "not saved"
-        return f"{self.amount} on {created} · {self.get_status_display()}"
+        created = formats.date_format(timezone.localtime(self.created_at)) if self.created_at else _("not saved")
+        return _("%(amount)s on %(created)s · %(status)s") % {
+            "amount": self.amount,
+            "created": created,
+            "status": self.get_status_display(),
+        }
 
 
 class ReceiptSequence(models.Model):
@@ -449,7 +460,7 @@ class MembershipHold(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")),
                 name="membership_holds_dates_ordered",
-                violation_error_message="A hold ends on or after the day it starts.",
+                violation_error_message=_("A hold ends on or after the day it starts."),
             )
         ]
         indexes = [models.Index(fields=["client", "starts_on"], name="membership_holds_client_idx")]

@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 from django.conf import settings
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
@@ -64,7 +65,7 @@ def receipt_for(payment: Payment) -> Receipt:
         period=period,
         amount=payment.amount,
         currency=settings.CLUB_CURRENCY,
-        method=PaymentMethod(payment.method or PaymentMethod.PROVIDER).label,
+        method=str(PaymentMethod(payment.method or PaymentMethod.PROVIDER).label),
         taken_by=staff.username if staff is not None else "—",
         refunded=payment.status == PaymentStatus.REFUNDED,
     )
@@ -74,14 +75,15 @@ def render_receipt_pdf(receipt: Receipt) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A5, pageCompression=1)
-    pdf.setTitle(f"Receipt {receipt.number}")
+    title = _("Receipt %(number)s") % {"number": receipt.number}
+    pdf.setTitle(title)
     width, height = A5
     y = height - 2 * cm
     pdf.setFont(BOLD, 16)
-    pdf.drawString(1.5 * cm, y, f"Receipt {receipt.number}")
+    pdf.drawString(1.5 * cm, y, title)
     if receipt.refunded:
         pdf.setFillColorRGB(0.7, 0.1, 0.1)
-        pdf.drawRightString(width - 1.5 * cm, y, "REFUNDED")
+        pdf.drawRightString(width - 1.5 * cm, y, _("REFUNDED"))
         pdf.setFillColorRGB(0, 0, 0)
     y -= 1.2 * cm
     period = (
@@ -89,19 +91,20 @@ def render_receipt_pdf(receipt: Receipt) -> bytes:
         if receipt.period
         else "—"
     )
+    amount = _("Amount")
     rows = [
-        ("Date", formats.date_format(receipt.paid_at, "DATETIME_FORMAT")),
-        ("Member", receipt.member),
-        ("Membership", receipt.membership),
-        ("Period", period),
-        ("Amount", f"{receipt.amount} {receipt.currency}"),
-        ("Paid by", receipt.method),
-        ("Taken by", receipt.taken_by),
+        (_("Date"), formats.date_format(receipt.paid_at, "DATETIME_FORMAT")),
+        (_("Member"), receipt.member),
+        (_("Membership"), receipt.membership),
+        (_("Period"), period),
+        (amount, f"{receipt.amount} {receipt.currency}"),
+        (_("Paid by"), receipt.method),
+        (_("Taken by"), receipt.taken_by),
     ]
     for label, value in rows:
         pdf.setFont(FONT, 9)
         pdf.drawString(1.5 * cm, y, label)
-        pdf.setFont(BOLD if label == "Amount" else FONT, 11)
+        pdf.setFont(BOLD if label == amount else FONT, 11)
         pdf.drawString(4.5 * cm, y, value)
         y -= 0.8 * cm
     pdf.showPage()

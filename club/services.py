@@ -9,8 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.services import user_create
@@ -34,6 +36,8 @@ from club.payment_provider import request_pay_link
 from core.db import delete_checked
 from core.exceptions import ApplicationError
 from core.services import model_full_clean, model_update
+from notifications.models import NotificationKind
+from notifications.services import notification_queue, notifications_queue_many
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +82,9 @@ def membership_delete(*, membership: Membership) -> None:
     Raises ProtectedError (409) while payments refer to it: they are financial history.
     """
     if membership.pk == DEFAULT_MEMBERSHIP_ID:
-        raise ApplicationError("The default membership cannot be deleted: clients of deleted memberships move to it.")
+        raise ApplicationError(
+            _("The default membership cannot be deleted: clients of deleted memberships move to it.")
+        )
     delete_checked(membership)
 
 
@@ -93,7 +99,7 @@ def client_create(
 ) -> Client:
     """Create a profile; a paid-until date given at once is a CORRECTION with its `reason` (required)."""
     if user.role != Role.USER or not user.is_active:
-        raise ValidationError({"user_id": "A client profile belongs to an active user of role USER."})
+        raise ValidationError({"user_id": _("A client profile belongs to an active user of role USER.")})
     client = Client(user=user, **fields)
     model_full_clean(client)
     client.save()
@@ -137,12 +143,54 @@ def clients_deactivate_expired(*, today: datetime.date) -> int:
     return changed
 
 
+# MEMBERSHIP_EXPIRING goes out this many days before the last paid day.
+EXPIRING_NOTICE_DAYS = 3
+# A day beat missed is caught up by the next run within this many days (each notice still goes once).
+LAPSED_NOTICE_DAYS = 3
+
+
+@transaction.atomic
+def memberships_notify(*, today: datetime.date) -> dict[str, dict[str, int]]:
+    """Tell members in Telegram that their membership ends soon, or has just ended: two statements.
+
+    MEMBERSHIP_EXPIRING: the last paid day is within EXPIRING_NOTICE_DAYS (3 days before it, or the
+    first run after when beat missed that day) and the member is not INACTIVE today (the effective
+    status: staff deactivation counts, a hold does not stop the notice). MEMBERSHIP_LAPSED: the last
+    paid day was yesterday (or up to LAPSED_NOTICE_DAYS ago, for missed runs) and the member is
+    INACTIVE today. The dedupe key names the client and the date (`<KIND>:<client id>:<date>`), so
+    each is sent once ever, however often this runs; a member who renewed has another date and is
+    told about that one when its time comes.
+    """
+    members = Client.objects.with_effective_status(today=today).filter(user__deleted_at__isnull=True)
+    expiring = members.filter(
+        expiration_date__gte=today,
+        expiration_date__lte=today + datetime.timedelta(days=EXPIRING_NOTICE_DAYS),
+        effective_status__in=[ClientStatus.ACTIVE, ClientStatus.ON_HOLD],
+    )
+    lapsed = members.filter(
+        expiration_date__gte=today - datetime.timedelta(days=LAPSED_NOTICE_DAYS),
+        expiration_date__lt=today,
+        effective_status=ClientStatus.INACTIVE,
+    )
+    key = Concat(Value(":"), Cast("pk", CharField()), Value(":"), Cast("expiration_date", CharField()))
+    context = JSONObject(client_id="pk", first_name="first_name", expiration_date="expiration_date")
+    return {
+        str(kind): notifications_queue_many(
+            kind=kind, source=clients, user_id=F("user_id"), dedupe_key=Concat(Value(kind), key), context=context
+        )._asdict()
+        for kind, clients in (
+            (NotificationKind.MEMBERSHIP_EXPIRING, expiring),
+            (NotificationKind.MEMBERSHIP_LAPSED, lapsed),
+        )
+    }
+
+
 @transaction.atomic
 def payment_create(*, client: Client, membership: Membership | None = None) -> Payment:
     """Record a PENDING payment of the membership's price (by default the client's own membership)."""
     membership = membership or client.membership
     if membership.price <= 0:
-        raise ValidationError({"membership_id": "This membership is free: there is nothing to pay."})
+        raise ValidationError({"membership_id": _("This membership is free: there is nothing to pay.")})
     payment = Payment(client=client, membership=membership, amount=membership.price, method=PaymentMethod.PROVIDER)
     model_full_clean(payment)
     payment.save()
@@ -157,7 +205,10 @@ def payment_request_pay_link(*, payment: Payment) -> Payment:
     transaction or row locks open. Raises PaymentProviderError when the provider fails.
     """
     if payment.status != PaymentStatus.PENDING:
-        raise ApplicationError(f"Payment {payment.pk} is {payment.status}: only a PENDING payment can be paid.")
+        raise ApplicationError(
+            _("Payment %(id)s is %(status)s: only a PENDING payment can be paid.")
+            % {"id": payment.pk, "status": payment.status}
+        )
     if not settings.PAYMENT_SERVICE_URL or payment.pay_url:
         return payment
     if transaction.get_connection().in_atomic_block:
@@ -200,12 +251,40 @@ def _extend_membership(*, payment: Payment) -> None:
     today = timezone.localdate()
     paid_until = max(today, client.expiration_date or today)
     client.membership_id = payment.membership_id
-    _ledger_write(
+    event = _ledger_write(
         client=client,
         expiration_after=paid_until + datetime.timedelta(days=MEMBERSHIP_DAYS_PER_PAYMENT),
         kind=MembershipEventKind.PAYMENT,
         payment=payment,
         also_update=["membership"],
+    )
+    _receipt_queue(client=client, payment=payment, event=event)
+
+
+def _receipt_queue(*, client: Client, payment: Payment, event: MembershipEvent) -> None:
+    """The member's RECEIPT in Telegram, written with the payment (a desk sale, or an online payment the
+    provider reported PAID: the member hears its money arrived either way; only a sale has a number).
+
+    The period is the days this payment bought: from the day after the old end (today when it had
+    lapsed) to the new end.
+    """
+    today = timezone.localdate()
+    before = event.expiration_before
+    period_from = before + datetime.timedelta(days=1) if before is not None and before >= today else today
+    membership = payment.membership
+    notification_queue(
+        user=client.user,
+        kind=NotificationKind.RECEIPT,
+        dedupe_key=f"RECEIPT:{payment.pk}",
+        context={
+            "payment_id": payment.pk,
+            "receipt_number": payment.receipt_number,
+            "amount": str(payment.amount),
+            "currency": settings.CLUB_CURRENCY,
+            "membership": membership.get_access_level_display() or membership.description or "",
+            "period_from": period_from.isoformat(),
+            "period_to": event.expiration_after.isoformat() if event.expiration_after else today.isoformat(),
+        },
     )
 
 
@@ -305,11 +384,11 @@ def membership_sale(
     """
     errors: dict[str, str] = {}
     if not isinstance(months, int) or not 1 <= months <= SALE_MAX_MONTHS:
-        errors["months"] = f"Sell between 1 and {SALE_MAX_MONTHS} months."
+        errors["months"] = _("Sell between 1 and %(max)s months.") % {"max": SALE_MAX_MONTHS}
     if method not in DESK_PAYMENT_METHODS:
-        errors["method"] = f"The desk takes {', '.join(DESK_PAYMENT_METHODS)}."
+        errors["method"] = _("The desk takes %(methods)s.") % {"methods": ", ".join(DESK_PAYMENT_METHODS)}
     if amount is not None and amount < 0:
-        errors["amount"] = "The amount cannot be negative."
+        errors["amount"] = _("The amount cannot be negative.")
     if errors:
         raise ValidationError(errors)
     # Lock order, everywhere: the client's row, then the year's receipt counter.
@@ -330,7 +409,7 @@ def membership_sale(
     payment.save()
     base = max(today, client.expiration_date or today)
     client.membership = membership
-    _ledger_write(
+    event = _ledger_write(
         client=client,
         expiration_after=add_months(base, months),
         kind=MembershipEventKind.SALE,
@@ -339,6 +418,7 @@ def membership_sale(
         reason=f"{months} × {membership}",
         also_update=["membership"],
     )
+    _receipt_queue(client=client, payment=payment, event=event)
     return payment
 
 
@@ -351,14 +431,19 @@ def payment_refund(*, payment: Payment, reason: str, staff: User | None) -> Paym
     member keeps the days already used — and never forward. A second refund is a 409.
     """
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why the money is given back."})
+        raise ValidationError({"reason": _("Say why the money is given back.")})
     # Payment row, then client row: the order payment_apply_event locks them in, so the two never deadlock.
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     client = _locked(payment.client)
     if payment.status == PaymentStatus.REFUNDED:
-        raise ApplicationError(f"Payment {payment.pk} was already refunded.", {"refunded_at": payment.refunded_at})
+        raise ApplicationError(
+            _("Payment %(id)s was already refunded.") % {"id": payment.pk}, {"refunded_at": payment.refunded_at}
+        )
     if payment.status != PaymentStatus.PAID:
-        raise ApplicationError(f"Payment {payment.pk} is {payment.status}: only a PAID payment can be refunded.")
+        raise ApplicationError(
+            _("Payment %(id)s is %(status)s: only a PAID payment can be refunded.")
+            % {"id": payment.pk, "status": payment.status}
+        )
     added = payment.membership_events.filter(kind__in=[MembershipEventKind.SALE, MembershipEventKind.PAYMENT]).first()
     days = datetime.timedelta(days=added.days if added is not None else MEMBERSHIP_DAYS_PER_PAYMENT)
     payment.status = PaymentStatus.REFUNDED
@@ -392,22 +477,22 @@ def hold_create(
     """
     today = timezone.localdate()
     if ends_on < starts_on:
-        raise ValidationError({"ends_on": "A hold ends on or after the day it starts."})
+        raise ValidationError({"ends_on": _("A hold ends on or after the day it starts.")})
     if starts_on < today:
-        raise ValidationError({"starts_on": "A hold starts today or later."})
+        raise ValidationError({"starts_on": _("A hold starts today or later.")})
     client = _locked(client)
     if client.expiration_date is None or client.expiration_date < today:
-        raise ApplicationError("The membership has lapsed: sell a renewal instead of a hold.")
+        raise ApplicationError(_("The membership has lapsed: sell a renewal instead of a hold."))
     if starts_on > client.expiration_date:
         raise ApplicationError(
-            f"The membership is paid until {client.expiration_date}: a hold must start by then.",
+            _("The membership is paid until %(date)s: a hold must start by then.") % {"date": client.expiration_date},
             {"expiration_date": client.expiration_date},
         )
     holds = client.holds.filter(cancelled_at__isnull=True)
     overlapping = holds.filter(starts_on__lte=ends_on, ends_on__gte=starts_on).first()
     if overlapping is not None:
         raise ApplicationError(
-            f"It overlaps the hold {overlapping}.",
+            _("It overlaps the hold %(hold)s.") % {"hold": overlapping},
             {"hold_id": overlapping.pk, "starts_on": overlapping.starts_on, "ends_on": overlapping.ends_on},
         )
     hold = MembershipHold(
@@ -418,7 +503,10 @@ def hold_create(
     limit = settings.MEMBERSHIP_HOLD_MAX_DAYS
     if sum(nearby) + hold.days > limit:
         raise ValidationError(
-            {"ends_on": f"Holds may total at most {limit} days in 365; {sum(nearby)} are already taken."}
+            {
+                "ends_on": _("Holds may total at most %(limit)s days in 365; %(taken)s are already taken.")
+                % {"limit": limit, "taken": sum(nearby)}
+            }
         )
     model_full_clean(hold)
     hold.save()
@@ -439,9 +527,9 @@ def hold_cancel(*, hold: MembershipHold, staff: User | None, reason: str = "") -
     client = _locked(hold.client)
     hold = MembershipHold.objects.select_for_update().get(pk=hold.pk)
     if hold.cancelled_at is not None:
-        raise ApplicationError("This hold is already cancelled.")
+        raise ApplicationError(_("This hold is already cancelled."))
     if hold.starts_on <= timezone.localdate():
-        raise ApplicationError("This hold has started: only a future hold can be cancelled.")
+        raise ApplicationError(_("This hold has started: only a future hold can be cancelled."))
     hold.cancelled_at = timezone.now()
     hold.save(update_fields=["cancelled_at"])
     _ledger_write(
@@ -461,7 +549,7 @@ def client_expiration_correct(
 ) -> Client:
     """Set the paid-until date by hand (a CORRECTION): only with a reason, which the ledger keeps."""
     if not (reason or "").strip():
-        raise ValidationError({"reason": "A change of the paid-until date needs a reason."})
+        raise ValidationError({"reason": _("A change of the paid-until date needs a reason.")})
     locked = _locked(client)
     if locked.expiration_date != expiration_date:
         _ledger_write(

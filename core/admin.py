@@ -3,6 +3,7 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import Model, ProtectedError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from core.db import delete_checked
 
@@ -22,9 +23,9 @@ class LabelledAutocompleteJsonView(AutocompleteJsonView):
 
 
 class ClubAdminSite(admin.AdminSite):
-    site_header = "Fitness club administration"
-    site_title = "Fitness club admin"
-    index_title = "Run the club"
+    site_header = _("Fitness club administration")
+    site_title = _("Fitness club admin")
+    index_title = _("Run the club")
     empty_value_display = "—"
 
     def autocomplete_view(self, request):

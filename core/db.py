@@ -1,4 +1,5 @@
 from django.db import IntegrityError, connections, models, router, transaction
+from django.utils.translation import gettext as _
 
 
 def referencing_counts(instance: models.Model) -> dict[str, int]:
@@ -21,7 +22,11 @@ def delete_checked(instance: models.Model) -> None:
     """
     if counts := referencing_counts(instance):
         still = ", ".join(f"{count} {name}" for name, count in counts.items())
-        raise models.ProtectedError(f"“{instance}” cannot be deleted: {still} still refer to it.", set())
+        raise models.ProtectedError(
+            _("“%(object)s” cannot be deleted: %(references)s still refer to it.")
+            % {"object": instance, "references": still},
+            set(),
+        )
     alias = router.db_for_write(type(instance))
     try:
         with transaction.atomic(using=alias):
@@ -29,5 +34,5 @@ def delete_checked(instance: models.Model) -> None:
             connections[alias].check_constraints()
     except IntegrityError as error:
         raise models.ProtectedError(
-            f"“{instance}” cannot be deleted: other records still refer to it.", set()
+            _("“%(object)s” cannot be deleted: other records still refer to it.") % {"object": instance}, set()
         ) from error

@@ -28,6 +28,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -76,7 +78,7 @@ class Unavailable(ApplicationError):
 
 class TooManyRequests(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Too many requests; try again later."
+    default_detail = _("Too many requests; try again later.")
     default_code = "throttled"
 
     def __init__(self, detail: str, *, wait: int) -> None:
@@ -86,7 +88,7 @@ class TooManyRequests(exceptions.APIException):
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the data."
+    default_detail = _("The request conflicts with the current state of the data.")
     default_code = "conflict"
 
 
@@ -104,7 +106,7 @@ class ServiceUnavailable(exceptions.APIException):
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
     default_code = "payload_too_large"
 
 
@@ -152,7 +154,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     # traceback and answers an HTML page. They are the client's doing: django.request logs the 4xx.
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(
-            f"The request body is too large: the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+            gettext("The request body is too large: the limit is %(limit)s bytes.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
         )
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = exceptions.ParseError(str(exc))
@@ -162,12 +165,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = Conflict(exc.args[0])
     elif isinstance(exc, DataError) or (isinstance(exc, IntegrityError) and _sqlstate(exc) in BAD_VALUE_SQLSTATES):
         logger.info("database refused a value: %s", exc)
-        exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["A value is invalid or out of range."]})
+        exc = exceptions.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [gettext("A value is invalid or out of range.")]}
+        )
     elif isinstance(exc, IntegrityError):
         # Validation runs before the write; reaching here means a concurrent request won a race
         # for the same unique value or referenced row.
         logger.info("integrity conflict: %s", exc)
-        exc = Conflict("The request conflicts with another record; reload and try again.")
+        exc = Conflict(gettext("The request conflicts with another record; reload and try again."))
     elif isinstance(exc, ApplicationError):
         response = drf_exception_handler(_refusal(exc, context), context)
         if response is not None and exc.extra:
@@ -185,14 +190,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """`handler404`: a URL no route matches (`/api/clients/abc/`) still answers JSON under `/api/`."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return JsonResponse({"detail": gettext("Not found.")}, status=status.HTTP_404_NOT_FOUND)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """`handler500`: API clients get the contract's JSON shape even for a bug."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return JsonResponse({"detail": gettext("Server error.")}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     return defaults.server_error(request)
 
 

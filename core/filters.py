@@ -7,6 +7,7 @@ did not ask for as the answer.
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
@@ -32,7 +33,9 @@ class SearchFilter(filters.SearchFilter):
         except ValidationError as error:
             raise ValidationError({self.search_param: error.detail}) from error
         if len(terms) > SEARCH_MAX_TERMS:
-            raise ValidationError({self.search_param: [f"Search for at most {SEARCH_MAX_TERMS} words."]})
+            raise ValidationError(
+                {self.search_param: [_("Search for at most %(count)s words.") % {"count": SEARCH_MAX_TERMS}]}
+            )
         return terms
 
 
@@ -46,7 +49,8 @@ class OrderingFilter(filters.OrderingFilter):
             raise ValidationError(
                 {
                     self.ordering_param: [
-                        f"Unknown field {unknown[0]!r}: order by {', '.join(valid)} (prefix - for descending)."
+                        _("Unknown field %(field)r: order by %(fields)s (prefix - for descending).")
+                        % {"field": unknown[0], "fields": ", ".join(valid)}
                     ]
                 }
             )
@@ -78,7 +82,7 @@ class StrictNullBooleanField(forms.NullBooleanField):
                 return True
             case "false" | "0":
                 return False
-        raise forms.ValidationError("Enter true or false.", code="invalid")
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
 
 
 class BooleanFilter(django_filters.BooleanFilter):

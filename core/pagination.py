@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination as BasePageNumberPagination
 
@@ -27,4 +28,6 @@ class PageNumberPagination(BasePageNumberPagination):
 
 def _whole_number(parameter: str, value) -> None:
     if not str(value).isascii() or not str(value).isdigit() or int(value) < 1:
-        raise ValidationError({parameter: [f"Must be a whole number from 1 up; got {str(value)[:50]!r}."]})
+        raise ValidationError(
+            {parameter: [_("Must be a whole number from 1 up; got %(value)r.") % {"value": str(value)[:50]}]}
+        )

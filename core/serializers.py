@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 
@@ -22,9 +23,9 @@ class StrictFieldsMixin:
             for key in data:
                 field = self.fields.get(key)
                 if field is None:
-                    refused[key] = ["Unknown field."]
+                    refused[key] = [_("Unknown field.")]
                 elif field.read_only:
-                    refused[key] = [self.read_only_reasons.get(key, "Read-only: the server sets this field.")]
+                    refused[key] = [self.read_only_reasons.get(key, _("Read-only: the server sets this field."))]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from club import admin as club_admin
 from club.models import Client
@@ -27,7 +28,7 @@ class ReportAdmin(ClubAdmin):
     list_filter = ("kind", "format", "status", "created_at")
     list_select_related = ("requested_by", "client")
     search_fields = ("id", "requested_by__username", "client__first_name", "client__last_name", "task_id")
-    search_help_text = "Search by report number, who requested it, the client's name, or the Celery task id."
+    search_help_text = _("Search by report number, who requested it, the client's name, or the Celery task id.")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     fields = (
@@ -43,24 +44,24 @@ class ReportAdmin(ClubAdmin):
     )
     readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
     actions = ["request_again"]
-    empty_message = (
+    empty_message = _(
         "Trainers and staff request reports on the dashboard's Reports page, or for clients with the client "
         "list's “Request a progress report”; the daily schedule adds its own."
     )
 
-    @admin.display(description="report", ordering="kind")
+    @admin.display(description=_("report"), ordering="kind")
     def report(self, report: Report) -> str:
         return f"{report.get_kind_display()} #{report.pk}"
 
-    @admin.display(description="requested", ordering="created_at")
+    @admin.display(description=_("requested"), ordering="created_at")
     def requested(self, report: Report) -> str:
         return formats.date_format(timezone.localtime(report.created_at))
 
-    @admin.display(description="period")
+    @admin.display(description=_("period"))
     def period(self, report: Report) -> str:
         return report.period or "—"
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def state(self, report: Report) -> str:
         # One column for both, so the list fits beside the admin's sidebar and filters.
         text = report.get_status_display()
@@ -68,40 +69,48 @@ class ReportAdmin(ClubAdmin):
             text = f"{text} · {report.progress}%"
         return pill(text, STATUS_TONES.get(report.status, "soon"))
 
-    @admin.display(description="summary")
+    @admin.display(description=_("summary"))
     def summary_table(self, report: Report) -> str:
         if not report.summary:
             return "—"
         return format_html_join("", '<div><span class="muted">{}:</span> {}</div>', summary_lines(report.summary))
 
-    @admin.display(description="requested by", ordering="requested_by__username")
+    @admin.display(description=_("requested by"), ordering="requested_by__username")
     def requested_by_link(self, report: Report) -> str:
         if report.requested_by_id is None:
-            return format_html('<span class="muted">{}</span>', "daily schedule")
+            return format_html('<span class="muted">{}</span>', _("daily schedule"))
         return change_link(report.requested_by)
 
-    @admin.display(description="client", ordering="client__last_name")
+    @admin.display(description=_("client"), ordering="client__last_name")
     def client_link(self, report: Report) -> str:
         return change_link(report.client)
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def download_link(self, report: Report) -> str:
         # The link is named by the format: the list has no room for a format column beside the filters.
         label = report.format.upper()
         if report.status != ReportStatus.SUCCESS or not report.file:
-            return format_html('<span class="muted" title="Not available">{}</span>', label)
+            return format_html('<span class="muted" title="{}">{}</span>', _("Not available"), label)
         url = reverse("reports:report-download", args=[report.pk])
-        return format_html('<a href="{}" title="Download the {}">{}</a>', url, report.get_format_display(), label)
+        return format_html(
+            '<a href="{}" title="{}">{}</a>',
+            url,
+            _("Download the %(format)s") % {"format": report.get_format_display()},
+            label,
+        )
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def file_download(self, report: Report) -> str:
         # Through the dashboard's download view (it checks who may read it), not the storage's own URL.
         if report.status != ReportStatus.SUCCESS or not report.file:
-            return "Not available: the report has not succeeded, or its file was purged."
+            return _("Not available: the report has not succeeded, or its file was purged.")
         url = reverse("reports:report-download", args=[report.pk])
         name = report.file.name.rsplit("/", 1)[-1]
         return format_html(
-            '<a href="{}">Download the {}</a> <span class="muted">{}</span>', url, report.get_format_display(), name
+            '<a href="{}">{}</a> <span class="muted">{}</span>',
+            url,
+            _("Download the %(format)s") % {"format": report.get_format_display()},
+            name,
         )
 
     def get_view_on_site_url(self, obj=None):
@@ -115,7 +124,7 @@ class ReportAdmin(ClubAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Request the selected reports again")
+    @admin.action(description=_("Request the selected reports again"))
     def request_again(self, request, queryset) -> None:
         for report in queryset:
             try:
@@ -128,11 +137,18 @@ class ReportAdmin(ClubAdmin):
                     client=report.client,
                 )
             except ValidationError as error:
-                self.message_user(request, f"Report #{report.pk}: {' '.join(error.messages)}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Report #%(id)s: %(errors)s") % {"id": report.pk, "errors": " ".join(error.messages)},
+                    messages.ERROR,
+                )
             except ReportQuotaExceeded as error:
                 # The next reports would be refused the same way: say it once.
                 self.message_user(
-                    request, f"Report #{report.pk} and the rest not requested: {error.message}", messages.ERROR
+                    request,
+                    _("Report #%(id)s and the rest not requested: %(reason)s")
+                    % {"id": report.pk, "reason": error.message},
+                    messages.ERROR,
                 )
                 break
             else:
@@ -140,7 +156,10 @@ class ReportAdmin(ClubAdmin):
                 self.message_user(
                     request,
                     format_html(
-                        'Report #{} requested again as #{}: <a href="{}">follow it</a>.', report.pk, again.pk, url
+                        '{} <a href="{}">{}</a>.',
+                        _("Report #%(id)s requested again as #%(new_id)s:") % {"id": report.pk, "new_id": again.pk},
+                        url,
+                        _("follow it"),
                     ),
                     messages.SUCCESS,
                 )
@@ -158,9 +177,7 @@ admin.site.unregister(Client)
 class ClientAdmin(club_admin.ClientAdmin):
     actions = [*club_admin.ClientAdmin.actions, "request_progress_reports"]
 
-    @admin.action(
-        description=format_lazy(gettext_lazy("Request a progress report ({days} days, PDF)"), days=PROGRESS_REPORT_DAYS)
-    )
+    @admin.action(description=format_lazy(_("Request a progress report ({days} days, PDF)"), days=PROGRESS_REPORT_DAYS))
     def request_progress_reports(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         today = timezone.localdate()
         for client in queryset:

@@ -4,17 +4,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.models import Client
 from core.models import choices_check, range_check
 
 
 class ReportKind(models.TextChoices):
-    CLUB_ACTIVITY = "club_activity", "Club activity"
-    CLIENT_PROGRESS = "client_progress", "Client progress"
-    MEMBERSHIP_REVENUE = "membership_revenue", "Membership revenue"
-    NEW_USERS = "new_users", "New users"
-    DAILY_TAKINGS = "daily_takings", "Daily takings"
+    CLUB_ACTIVITY = "club_activity", _("Club activity")
+    CLIENT_PROGRESS = "client_progress", _("Client progress")
+    MEMBERSHIP_REVENUE = "membership_revenue", _("Membership revenue")
+    NEW_USERS = "new_users", _("New users")
+    DAILY_TAKINGS = "daily_takings", _("Daily takings")
 
 
 # Money is ADMIN's (SPEC "Roles"): only admins request and read these.
@@ -22,16 +23,16 @@ MONEY_REPORT_KINDS = frozenset({ReportKind.MEMBERSHIP_REVENUE, ReportKind.DAILY_
 
 
 class ReportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel workbook"
-    PDF = "pdf", "PDF"
+    CSV = "csv", _("CSV")
+    XLSX = "xlsx", _("Excel workbook")
+    PDF = "pdf", _("PDF")
 
 
 class ReportStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    STARTED = "STARTED", "Started"
-    SUCCESS = "SUCCESS", "Success"
-    FAILURE = "FAILURE", "Failure"
+    PENDING = "PENDING", _("Pending")
+    STARTED = "STARTED", _("Started")
+    SUCCESS = "SUCCESS", _("Success")
+    FAILURE = "FAILURE", _("Failure")
 
 
 def period_text(date_from: str, date_to: str) -> str:
@@ -73,14 +74,14 @@ class Report(models.Model):
     status = models.CharField(
         max_length=7, choices=ReportStatus.choices, default=ReportStatus.PENDING, db_default=ReportStatus.PENDING
     )
-    progress = models.PositiveSmallIntegerField(default=0, db_default=0, help_text="Percent done, 0 to 100.")
+    progress = models.PositiveSmallIntegerField(default=0, db_default=0, help_text=_("Percent done, 0 to 100."))
     attempts = models.PositiveSmallIntegerField(
-        default=0, db_default=0, help_text="Times a worker started it (a killed worker's task is delivered again)."
+        default=0, db_default=0, help_text=_("Times a worker started it (a killed worker's task is delivered again).")
     )
     summary = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to=report_upload_to, max_length=255, blank=True)
     error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True, help_text="Id of the Celery task that generates it.")
+    task_id = models.CharField(max_length=255, blank=True, help_text=_("Id of the Celery task that generates it."))
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

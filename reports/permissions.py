@@ -1,11 +1,13 @@
 """Who may ask for which report (SPEC "Reports", "Roles"), as plain predicates."""
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.models import User
 from accounts.permissions import is_admin, is_staff_member
 from club.models import Client
 from reports.models import MONEY_REPORT_KINDS, Report, ReportKind
 
-MONEY_REPORTS_ARE_ADMINS = "Membership revenue and daily takings reports are for admins only: money is ADMIN's."
+MONEY_REPORTS_ARE_ADMINS = _("Membership revenue and daily takings reports are for admins only: money is ADMIN's.")
 
 
 def can_read_money_reports(user: User) -> bool:

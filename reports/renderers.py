@@ -158,7 +158,7 @@ def render_xlsx(data: ReportData) -> bytes:
         for row in chain(sample, rows):
             sheet.append([_xlsx_cell(sheet, value) for value in row])
     # What the CSV's first rows and the PDF's title say, for whoever opens the workbook alone.
-    about = workbook.create_sheet("About")
+    about = workbook.create_sheet(_("About"))
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 14, max(len(data.title) + 2, 22)
     for label, value in [
         (_("Report"), data.title),

@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import User
@@ -82,15 +83,15 @@ def _check_quota(user: User) -> None:
         frees_with = recent[len(recent) - quota.max_per_hour] if quota.max_per_hour > 0 else now
         wait = (frees_with + QUOTA_WINDOW - now).total_seconds()
         raise ReportQuotaExceeded(
-            f"Too many reports this hour: you may request {quota.max_per_hour} an hour; "
-            f"try again in {math.ceil(wait / 60)} min.",
+            gettext("Too many reports this hour: you may request %(max)s an hour; try again in %(minutes)s min.")
+            % {"max": quota.max_per_hour, "minutes": math.ceil(wait / 60)},
             retry_after=wait,
             extra={"limit": "per_hour", "max": quota.max_per_hour},
         )
     if mine.filter(status__in=ACTIVE).count() >= quota.max_active:
         raise ReportQuotaExceeded(
-            f"Too many reports at a time: you may have {quota.max_active} being generated at once; "
-            "wait for one to finish.",
+            gettext("Too many reports at a time: you may have %(max)s being generated at once; wait for one to finish.")
+            % {"max": quota.max_active},
             retry_after=ACTIVE_RETRY_AFTER_SECONDS,
             extra={"limit": "active", "max": quota.max_active},
         )
@@ -98,20 +99,23 @@ def _check_quota(user: User) -> None:
 
 def _validate_period(*, date_from: datetime.date, date_to: datetime.date) -> None:
     if date_to < date_from:
-        raise ValidationError({"date_to": "date_to must be on or after date_from."})
+        raise ValidationError({"date_to": gettext("date_to must be on or after date_from.")})
     if date_from > timezone.localdate():
-        raise ValidationError({"date_from": "date_from is in the future: there is nothing to report yet."})
+        raise ValidationError({"date_from": gettext("date_from is in the future: there is nothing to report yet.")})
     if (date_to - date_from).days + 1 > settings.REPORT_MAX_PERIOD_DAYS:
         raise ValidationError(
-            {"date_to": f"A report covers at most {settings.REPORT_MAX_PERIOD_DAYS} days; shorten the period."}
+            {
+                "date_to": gettext("A report covers at most %(days)s days; shorten the period.")
+                % {"days": settings.REPORT_MAX_PERIOD_DAYS}
+            }
         )
 
 
 def _validate_client(*, kind: str, client: Client | None) -> None:
     if kind == ReportKind.CLIENT_PROGRESS and client is None:
-        raise ValidationError({"client_id": "A client_progress report needs client_id."})
+        raise ValidationError({"client_id": gettext("A client_progress report needs client_id.")})
     if kind != ReportKind.CLIENT_PROGRESS and client is not None:
-        raise ValidationError({"client_id": "client_id applies to client_progress reports only."})
+        raise ValidationError({"client_id": gettext("client_id applies to client_progress reports only.")})
 
 
 @transaction.atomic
@@ -133,7 +137,7 @@ def report_request(
     if requested_by is not None and not can_request_report(requested_by, kind, client):
         if kind in MONEY_REPORT_KINDS:
             raise PermissionDenied(MONEY_REPORTS_ARE_ADMINS)
-        raise PermissionDenied("Club clients may request only the client_progress report about themselves.")
+        raise PermissionDenied(gettext("Club clients may request only the client_progress report about themselves."))
     _validate_client(kind=kind, client=client)
     _validate_period(date_from=date_from, date_to=date_to)
     if requested_by is not None:

@@ -2,53 +2,54 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.models import Client
 from core.models import choices_check, range_check
 
 
 class TrainingType(models.TextChoices):
-    CARDIO = "CARDIO", "Cardio"
-    STRENGTH = "STRENGTH", "Strength"
-    YOGA = "YOGA", "Yoga"
-    HIIT = "HIIT", "HIIT"
-    STRETCHING = "STRETCHING", "Stretching"
+    CARDIO = "CARDIO", _("Cardio")
+    STRENGTH = "STRENGTH", _("Strength")
+    YOGA = "YOGA", _("Yoga")
+    HIIT = "HIIT", _("HIIT")
+    STRETCHING = "STRETCHING", _("Stretching")
 
 
 class Intensity(models.TextChoices):
-    LOW = "LOW", "Low"
-    MEDIUM = "MEDIUM", "Medium"
-    HIGH = "HIGH", "High"
+    LOW = "LOW", _("Low")
+    MEDIUM = "MEDIUM", _("Medium")
+    HIGH = "HIGH", _("High")
 
 
 class MuscleGroup(models.TextChoices):
-    CHEST = "CHEST", "Chest"
-    BACK = "BACK", "Back"
-    LEGS = "LEGS", "Legs"
-    ARMS = "ARMS", "Arms"
-    SHOULDERS = "SHOULDERS", "Shoulders"
-    CORE = "CORE", "Core"
-    FULL_BODY = "FULL_BODY", "Full body"
+    CHEST = "CHEST", _("Chest")
+    BACK = "BACK", _("Back")
+    LEGS = "LEGS", _("Legs")
+    ARMS = "ARMS", _("Arms")
+    SHOULDERS = "SHOULDERS", _("Shoulders")
+    CORE = "CORE", _("Core")
+    FULL_BODY = "FULL_BODY", _("Full body")
 
 
 class Complexity(models.TextChoices):
-    BEGINNER = "BEGINNER", "Beginner"
-    INTERMEDIATE = "INTERMEDIATE", "Intermediate"
-    ADVANCED = "ADVANCED", "Advanced"
-    EXPERT = "EXPERT", "Expert"
+    BEGINNER = "BEGINNER", _("Beginner")
+    INTERMEDIATE = "INTERMEDIATE", _("Intermediate")
+    ADVANCED = "ADVANCED", _("Advanced")
+    EXPERT = "EXPERT", _("Expert")
 
 
 class PlanStatus(models.TextChoices):
-    PREPARED = "PREPARED", "Prepared"
-    ACTIVE = "ACTIVE", "Active"
-    COMPLETED = "COMPLETED", "Completed"
+    PREPARED = "PREPARED", _("Prepared")
+    ACTIVE = "ACTIVE", _("Active")
+    COMPLETED = "COMPLETED", _("Completed")
 
 
 class Exercise(models.Model):
     """An entry of the club's exercise catalog."""
 
     title = models.CharField(
-        max_length=50, unique=True, error_messages={"unique": "An exercise with this title already exists."}
+        max_length=50, unique=True, error_messages={"unique": _("An exercise with this title already exists.")}
     )
     description = models.TextField(null=True, blank=True)
     muscle_group = models.CharField(max_length=9, choices=MuscleGroup.choices, null=True, blank=True)
@@ -77,7 +78,7 @@ class Training(models.Model):
     training_type = models.CharField(max_length=10, choices=TrainingType.choices, null=True, blank=True)
     title = models.CharField(max_length=200)
     intensity = models.CharField(max_length=6, choices=Intensity.choices, null=True, blank=True)
-    duration_min = models.IntegerField(default=45, db_default=45, help_text="Minutes, 1 to 1440.")
+    duration_min = models.IntegerField(default=45, db_default=45, help_text=_("Minutes, 1 to 1440."))
     date = models.DateField(null=True, blank=True)
     # When on `date` it starts (club local time), so the trainer's week shows it beside the classes.
     start_time = models.TimeField(null=True, blank=True)
@@ -113,12 +114,12 @@ class TrainingExercise(models.Model):
 
     training = models.ForeignKey(Training, on_delete=models.DB_CASCADE, related_name="exercise_rows")
     exercise = models.ForeignKey(Exercise, on_delete=models.DB_CASCADE, related_name="training_rows")
-    order_in_training = models.IntegerField(help_text="Position in the training, from 1.")
+    order_in_training = models.IntegerField(help_text=_("Position in the training, from 1."))
     sets = models.IntegerField(default=3, db_default=3)
     reps = models.IntegerField(default=10, db_default=10)
     rest_time_sec = models.IntegerField(default=60, db_default=60)
     extra_weight = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Additional weight in kilograms."
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text=_("Additional weight in kilograms.")
     )
 
     class Meta:
@@ -128,7 +129,7 @@ class TrainingExercise(models.Model):
             models.UniqueConstraint(
                 fields=["training", "order_in_training"],
                 name="trainings_exercises_unique_position",
-                violation_error_message="This training already has an exercise at that position.",
+                violation_error_message=_("This training already has an exercise at that position."),
             ),
             range_check("order_in_training", model="trainings_exercises", low=1, high=1000),
             range_check("sets", model="trainings_exercises", low=1, high=100),
@@ -177,9 +178,9 @@ class TrainingPlanTraining(models.Model):
             models.UniqueConstraint(
                 fields=["training_plan", "training"],
                 name="training_plan_trainings_unique",
-                violation_error_message="This training is already in the plan.",
+                violation_error_message=_("This training is already in the plan."),
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.training} in {self.training_plan}"
+        return _("%(training)s in %(plan)s") % {"training": self.training, "plan": self.training_plan}

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
 from club.models import Client
@@ -68,7 +69,10 @@ def _replace_rows(*, training: Training, rows: Sequence[ExerciseRow]) -> None:
     taken_twice = sorted(position for position, n in Counter(row["order_in_training"] for row in rows).items() if n > 1)
     if taken_twice:
         raise ValidationError(
-            {"exercises": f"Each row needs its own order_in_training; taken twice: {', '.join(map(str, taken_twice))}."}
+            {
+                "exercises": gettext("Each row needs its own order_in_training; taken twice: %(positions)s.")
+                % {"positions": ", ".join(map(str, taken_twice))}
+            }
         )
     # The old rows go first: the new ones may reuse their positions (UNIQUE training + position).
     training.exercise_rows.all().delete()
@@ -84,7 +88,8 @@ def _ensure_position_free(*, training: Training, position: int, row: TrainingExe
         others = others.exclude(pk=row.pk)
     if others.exists():
         raise ApplicationError(
-            f"Position {position} of this training is already taken.", extra={"order_in_training": position}
+            gettext("Position %(position)s of this training is already taken.") % {"position": position},
+            extra={"order_in_training": position},
         )
 
 
@@ -144,5 +149,10 @@ def _set_plan_trainings(*, plan: TrainingPlan, trainings: list[Training]) -> Non
         for training in Training.objects.filter(pk__in=[t.pk for t in trainings]).exclude(client__user_id=plan.user_id)
     )
     if foreign:
-        raise ValidationError({"training_ids": f"Not trainings of the plan's user: {', '.join(map(str, foreign))}."})
+        raise ValidationError(
+            {
+                "training_ids": gettext("Not trainings of the plan's user: %(ids)s.")
+                % {"ids": ", ".join(map(str, foreign))}
+            }
+        )
     plan.trainings.set(trainings)

@@ -4,11 +4,12 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import range_check
 
 exercise_type_validator = RegexValidator(
-    r"^[a-z][a-z0-9_-]{0,49}$", "An exercise type is a lowercase slug such as 'squat' or 'push_up'."
+    r"^[a-z][a-z0-9_-]{0,49}$", _("An exercise type is a lowercase slug such as 'squat' or 'push_up'.")
 )
 
 
@@ -40,7 +41,7 @@ class WorkoutSession(models.Model):
             models.CheckConstraint(
                 condition=Q(exercise_type__regex=r"^[a-z][a-z0-9_-]*$"),
                 name="workout_sessions_exercise_type_slug",
-                violation_error_message="An exercise type is a lowercase slug such as 'squat'.",
+                violation_error_message=_("An exercise type is a lowercase slug such as 'squat'."),
             ),
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"],
@@ -48,7 +49,11 @@ class WorkoutSession(models.Model):
                 condition=Q(idempotency_key__isnull=False),
             ),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"], name="workout_sessions_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="workout_sessions_user_idx"),
+            # A member's best of a type (WORKOUT_SUMMARY's personal best) without reading its history.
+            models.Index(fields=["user", "exercise_type", "-total_reps"], name="workout_sessions_best_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.exercise_type} × {self.total_reps}"

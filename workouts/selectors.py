@@ -5,6 +5,7 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from accounts.models import User
 from workouts.counter import get_rep_counter
@@ -67,7 +68,7 @@ async def live_count_list(*, user: User) -> list[LiveCount]:
     that started before the caller looked. Raises `CounterUnavailable` and database errors as they come.
     """
     if not can_watch_live(user):
-        raise PermissionDenied("Only club staff (ADMIN or TRAINER) may watch live workouts.")
+        raise PermissionDenied(gettext("Only club staff (ADMIN or TRAINER) may watch live workouts."))
     counts = await get_rep_counter().active_counts(limit=LIVE_SNAPSHOT_LIMIT)
     members = await database_sync_to_async(live_members)({count.user_id for count in counts}) if counts else {}
     return [

@@ -1,12 +1,19 @@
+import datetime
 import logging
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from core.exceptions import ApplicationError
+from notifications.models import NotificationKind
+from notifications.services import notification_queue
 from workouts import protocol
 from workouts.counter import CounterUnavailable, RepCounter, get_rep_counter
 from workouts.models import WorkoutSession
@@ -39,8 +46,40 @@ def _workout_session_create(
     )
     session.full_clean()
     session.save()
+    notification_queue(
+        user=user,
+        kind=NotificationKind.WORKOUT_SUMMARY,
+        dedupe_key=f"WORKOUT_SUMMARY:{session.pk}",
+        context=_summary_context(session),
+    )
     transaction.on_commit(lambda: _publish_finish(session))
     return session
+
+
+def _summary_context(session: WorkoutSession) -> dict[str, Any]:
+    """What the WORKOUT_SUMMARY message says: this workout's reps, whether it is a personal best, and
+    the member's totals per exercise type today (club time).
+
+    A personal best is more reps of a type in one workout than in any earlier workout of that type;
+    the first workout of a type has nothing to beat and is not one. Two aggregate queries, whatever
+    the member's history: the best is read from the (user, exercise_type, total_reps) index.
+    """
+    mine = WorkoutSession.objects.filter(user_id=session.user_id).order_by()
+    previous_best = mine.filter(exercise_type=session.exercise_type, pk__lt=session.pk).aggregate(
+        best=Max("total_reps")
+    )["best"]
+    day_start = timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate(session.created_at), datetime.time.min)
+    )
+    today = mine.filter(created_at__gte=day_start).values("exercise_type").annotate(total=Sum("total_reps"))
+    return {
+        "workout_id": session.pk,
+        "exercise_type": session.exercise_type,
+        "reps": session.total_reps,
+        "previous_best": previous_best,
+        "personal_best": previous_best is not None and session.total_reps > previous_best,
+        "today": {row["exercise_type"]: row["total"] for row in today},
+    }
 
 
 def workout_finish(
@@ -62,7 +101,7 @@ def workout_finish(
             if existing is not None:
                 if existing.exercise_type != exercise_type:
                     raise ApplicationError(
-                        "This Idempotency-Key was used to finish another exercise type.",
+                        gettext("This Idempotency-Key was used to finish another exercise type."),
                         {"workout_id": existing.pk, "type": existing.exercise_type},
                     )
                 _settle(counter, existing)
@@ -75,7 +114,7 @@ def workout_finish(
         total_reps = counter.total(user_id=user.pk, exercise_type=exercise_type)
         if total_reps <= 0:
             raise ApplicationError(
-                "No reps counted for this exercise type since the last finish.", {"type": exercise_type}
+                gettext("No reps counted for this exercise type since the last finish."), {"type": exercise_type}
             )
         session = _workout_session_create(
             user=user,
@@ -101,12 +140,12 @@ def workout_end(*, actor: User, user_id: int, exercise_type: str) -> WorkoutSess
     save (a finish got there first), and what `workout_finish` raises.
     """
     if not can_watch_live(actor):
-        raise PermissionDenied("Only club staff (ADMIN or TRAINER) may end a member's workout.")
+        raise PermissionDenied(gettext("Only club staff (ADMIN or TRAINER) may end a member's workout."))
     if error := protocol.exercise_type_error(exercise_type):
         raise ApplicationError(error, {"type": exercise_type})
     user = User.objects.filter(pk=user_id, deleted_at__isnull=True).first()
     if user is None:
-        raise ApplicationError("No such member.", {"user_id": user_id})
+        raise ApplicationError(gettext("No such member."), {"user_id": user_id})
     session, _ = workout_finish(user=user, exercise_type=exercise_type, ended_by=actor)
     return session
 

@@ -1,5 +1,6 @@
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import User
@@ -49,9 +50,9 @@ class TelegramWidgetSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict[str, str]:
         raw = self.initial_data
         if not isinstance(raw, Mapping):
-            raise serializers.ValidationError("Send the Telegram Login Widget fields as a JSON object.")
+            raise serializers.ValidationError(_("Send the Telegram Login Widget fields as a JSON object."))
         wrong = {
-            str(name): ["Must be a string or an integer."]
+            str(name): [_("Must be a string or an integer.")]
             for name, value in raw.items()
             if isinstance(value, bool) or not isinstance(value, (str, int))
         }
@@ -121,7 +122,7 @@ class TelegramProofSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if len(attrs) > 1:
-            raise serializers.ValidationError("Send one of password, confirm_with or verification_id.")
+            raise serializers.ValidationError(_("Send one of password, confirm_with or verification_id."))
         return attrs
 
 

@@ -1,6 +1,7 @@
 from collections.abc import Mapping
 from dataclasses import asdict
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -207,7 +208,9 @@ class TelegramLinkView(APIView):
         proof.is_valid(raise_exception=True)
         if "verification_id" in proof.validated_data:
             if set(body) != {"verification_id"}:
-                raise ValidationError({"verification_id": ["Send verification_id alone to finish a confirmed change."]})
+                raise ValidationError(
+                    {"verification_id": [_("Send verification_id alone to finish a confirmed change.")]}
+                )
             user = services.telegram_change_complete(
                 user=request.user, purpose=ChallengePurpose.RELINK, **proof.validated_data
             )

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from attendance.models import Visit, VisitResult
@@ -22,7 +23,9 @@ class CheckInRequestSerializer(StrictFieldsMixin, serializers.Serializer):
 
     def validate(self, attrs):
         if ("qr_payload" in attrs) == ("client_id" in attrs):
-            raise serializers.ValidationError("Send either qr_payload (a scanned card) or client_id, not both.")
+            raise serializers.ValidationError(
+                gettext("Send either qr_payload (a scanned card) or client_id, not both.")
+            )
         return attrs
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
@@ -29,7 +30,7 @@ from core.parsers import JSONParser
 def member_card(user) -> dict:
     """The caller's phone card: a payload valid MEMBER_CARD_MAX_AGE seconds from now."""
     if not has_member_card(user):
-        raise exceptions.NotFound("Only a club member (an account with a client profile) has a member card.")
+        raise exceptions.NotFound(gettext("Only a club member (an account with a client profile) has a member card."))
     return {
         "qr_payload": cards.phone_card_payload(user.client.pk),
         "expires_at": timezone.now() + datetime.timedelta(seconds=settings.MEMBER_CARD_MAX_AGE),

@@ -1,5 +1,6 @@
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -204,7 +205,7 @@ class ClassSessionViewSet(
         session = self.get_object()
         if request.method == "GET":
             if not can_manage_classes(request.user):
-                raise exceptions.PermissionDenied("Only staff see a session's bookings.")
+                raise exceptions.PermissionDenied(gettext("Only staff see a session's bookings."))
             page = self.paginate_queryset(selectors.booking_list(user=request.user).filter(session=session))
             return self.get_paginated_response(BookingSerializer(page, many=True).data)
         body = BookingCreateSerializer(data=request.data)
@@ -212,14 +213,14 @@ class ClassSessionViewSet(
         client = body.validated_data.get("client")
         if can_manage_classes(request.user):
             if client is None:
-                raise exceptions.ValidationError({"client_id": ["Staff book a member: give its client_id."]})
+                raise exceptions.ValidationError({"client_id": [gettext("Staff book a member: give its client_id.")]})
         else:
             try:
                 own = request.user.client
             except ObjectDoesNotExist:
-                raise exceptions.PermissionDenied("Only members with a client profile book classes.") from None
+                raise exceptions.PermissionDenied(gettext("Only members with a client profile book classes.")) from None
             if client is not None and client != own:
-                raise exceptions.PermissionDenied("A member books for itself only.")
+                raise exceptions.PermissionDenied(gettext("A member books for itself only."))
             client = own
         booking = services.booking_create(session=session, client=client, actor=request.user)
         booking = selectors.booking_list(user=request.user).get(pk=booking.pk)
@@ -302,7 +303,7 @@ class BookingViewSet(
         for name in ("session_id", "client_id"):
             if value := params.get(name):
                 if not value.isdigit():
-                    raise exceptions.ValidationError({name: ["A whole number."]})
+                    raise exceptions.ValidationError({name: [gettext("A whole number.")]})
                 bookings = bookings.filter(**{name: int(value)})
         if value := params.get("status"):
             bookings = bookings.filter(status=value.upper())

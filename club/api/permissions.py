@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import User
@@ -15,7 +16,7 @@ def read_or_write_if(
     """
 
     class Permission(BasePermission):
-        message = "Your role may not change this."
+        message = _("Your role may not change this.")
 
         def has_permission(self, request, view) -> bool:
             user = request.user
@@ -31,7 +32,7 @@ def read_or_write_if(
 class CanManageMembershipLedger(BasePermission):
     """ADMIN only: sales, refunds, holds, corrections and the cash-up (403 for TRAINER and USER)."""
 
-    message = "Only an administrator may sell, refund, hold or correct a membership."
+    message = _("Only an administrator may sell, refund, hold or correct a membership.")
 
     def has_permission(self, request, view) -> bool:
         return can_manage_membership_ledger(request.user)

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -77,7 +78,7 @@ class ClientSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def validate_user_id(self, user: User) -> User:
         if self.instance is not None and user != self.instance.user:
-            raise serializers.ValidationError("A client profile cannot move to another user.")
+            raise serializers.ValidationError(_("A client profile cannot move to another user."))
         return user
 
     @staticmethod

@@ -4,6 +4,7 @@ import logging
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -49,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 class PaymentProviderUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The payment provider is unavailable; the payment stays PENDING, ask for a pay link later."
+    default_detail = _("The payment provider is unavailable; the payment stays PENDING, ask for a pay link later.")
     default_code = "payment_provider_unavailable"
 
 
@@ -119,7 +120,7 @@ def _refuse_unauthorised_expiration_change(request, data: dict, client: Client |
     current = client.expiration_date if client is not None else None
     if data["expiration_date"] != current and not can_manage_membership_ledger(request.user):
         raise exceptions.PermissionDenied(
-            "Only an administrator may change expiration_date: it moves with sales, holds, refunds and corrections."
+            _("Only an administrator may change expiration_date: it moves with sales, holds, refunds and corrections.")
         )
 
 
@@ -367,7 +368,7 @@ class PaymentViewSet(
     def receipt(self, request, pk=None):
         payment = self.get_object()
         if not payment.receipt_number:
-            raise Http404("This payment has no receipt: it was not taken at the desk.")
+            raise Http404(_("This payment has no receipt: it was not taken at the desk."))
         pdf = render_receipt_pdf(receipt_for(payment))
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_number}.pdf"'

@@ -225,6 +225,12 @@ CELERY_BEAT_SCHEDULE["deactivate-expired-memberships"] = {
     "task": "club.tasks.deactivate_expired_memberships",
     "schedule": crontab(hour=0, minute=5),
 }
+# MEMBERSHIP_EXPIRING / MEMBERSHIP_LAPSED in Telegram: in the morning (club time is UTC by default),
+# not at midnight; a second run the same day sends nothing new.
+CELERY_BEAT_SCHEDULE["notify-memberships-ending"] = {
+    "task": "club.tasks.notify_memberships_ending",
+    "schedule": crontab(hour=9, minute=0),
+}
 # Keeps simplejwt's outstanding/blacklist tables and the Telegram challenges small.
 CELERY_BEAT_SCHEDULE["flush-expired-tokens"] = {
     "task": "accounts.tasks.flush_expired_tokens",
@@ -433,6 +439,11 @@ TIMETABLE_WEEKS_AHEAD = env.int("TIMETABLE_WEEKS_AHEAD", default=4)
 CELERY_BEAT_SCHEDULE["generate-timetable"] = {
     "task": "classes.tasks.generate_timetable",
     "schedule": crontab(hour=1, minute=10),
+}
+# CLASS_REMINDER: each run looks 2 h ahead, so a short interval only makes reminders more punctual.
+CELERY_BEAT_SCHEDULE["remind-booked-classes"] = {
+    "task": "classes.tasks.remind_booked_classes",
+    "schedule": crontab(minute="*/5"),
 }
 # Bookings still BOOKED once their session ended become NO_SHOW.
 CELERY_BEAT_SCHEDULE["mark-class-no-shows"] = {

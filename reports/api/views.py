@@ -1,6 +1,7 @@
 import os
 
 from django.http import FileResponse
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -17,13 +18,15 @@ from reports.renderers import CONTENT_TYPES
 
 class ReportNotReady(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The report has no file yet."
+    default_detail = gettext_lazy("The report has no file yet.")
     default_code = "report_not_ready"
 
 
 class ReportFileGone(exceptions.APIException):
     status_code = status.HTTP_410_GONE
-    default_detail = "The file of this report has been deleted after its retention period; request it again."
+    default_detail = gettext_lazy(
+        "The file of this report has been deleted after its retention period; request it again."
+    )
     default_code = "report_file_gone"
 
 
@@ -91,7 +94,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def download(self, request, pk=None):
         report = self.get_object()
         if report.status != ReportStatus.SUCCESS:
-            raise ReportNotReady(f"The report is {report.status}; download it once it is SUCCESS.")
+            raise ReportNotReady(
+                gettext("The report is %(status)s; download it once it is SUCCESS.") % {"status": report.status}
+            )
         if not report.file or not report.file.storage.exists(report.file.name):
             raise ReportFileGone()
         return FileResponse(

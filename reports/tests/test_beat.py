@@ -28,6 +28,8 @@ def test_beat_runs_every_periodic_job_on_its_utc_schedule(db):  # start-up runs 
         "fail-stale-reports": ("reports.tasks.fail_stale_reports", crontab(minute="*/15")),
         "generate-timetable": ("classes.tasks.generate_timetable", crontab(hour=1, minute=10)),
         "mark-class-no-shows": ("classes.tasks.mark_no_shows", crontab(minute="*/15")),
+        "notify-memberships-ending": ("club.tasks.notify_memberships_ending", crontab(hour=9, minute=0)),
+        "remind-booked-classes": ("classes.tasks.remind_booked_classes", crontab(minute="*/5")),
     }
     assert all(entry["task"] in celery_app.tasks for entry in schedule.values())
 

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import serializers
 
 from accounts.models import User
@@ -78,12 +79,14 @@ class TrainingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     def validate_client_id(self, client: Client) -> Client:
         # Plans link trainings of their own user only; moving a training would break that.
         if self.instance is not None and client != self.instance.client:
-            raise serializers.ValidationError("A training cannot move to another client.")
+            raise serializers.ValidationError(gettext("A training cannot move to another client."))
         return client
 
 
 class TrainingPlanSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    read_only_reasons = {"user_id": "Only staff choose a plan's user: a client's plans are always its own."}
+    read_only_reasons = {
+        "user_id": gettext_lazy("Only staff choose a plan's user: a client's plans are always its own.")
+    }
     user_id = serializers.PrimaryKeyRelatedField(
         source="user",
         queryset=User.objects.filter(deleted_at__isnull=True),
@@ -119,5 +122,7 @@ class TrainingPlanSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def validate_training_ids(self, trainings: list[Training]) -> list[Training]:
         if len(trainings) > MAX_PLAN_TRAININGS:
-            raise serializers.ValidationError(f"A plan holds at most {MAX_PLAN_TRAININGS} trainings.")
+            raise serializers.ValidationError(
+                gettext("A plan holds at most %(max)s trainings.") % {"max": MAX_PLAN_TRAININGS}
+            )
         return trainings

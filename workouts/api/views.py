@@ -1,4 +1,5 @@
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView
@@ -24,7 +25,7 @@ IDEMPOTENCY_KEY_MAX_LENGTH = WorkoutSession._meta.get_field("idempotency_key").m
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A service the request needs is unavailable; retry shortly."
+    default_detail = gettext_lazy("A service the request needs is unavailable; retry shortly.")
     default_code = "service_unavailable"
 
 
@@ -57,7 +58,7 @@ class WorkoutFinishView(APIView):
         # The database may already fail in authentication, before `post` runs: still a 503, and the
         # counter was not touched.
         if isinstance(exc, (OperationalError, InterfaceError)):
-            exc = ServiceUnavailable("The database is unavailable; your reps are kept, retry the finish.")
+            exc = ServiceUnavailable(gettext("The database is unavailable; your reps are kept, retry the finish."))
         return super().handle_exception(exc)
 
     @extend_schema(
@@ -82,15 +83,19 @@ class WorkoutFinishView(APIView):
         serializer.is_valid(raise_exception=True)
         idempotency_key = request.headers.get("Idempotency-Key") or None
         if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-            raise exceptions.ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": [gettext("At most %(max)s characters.") % {"max": IDEMPOTENCY_KEY_MAX_LENGTH}]}
+            )
         try:
             session, created = workout_finish(
                 user=request.user, exercise_type=serializer.validated_data["type"], idempotency_key=idempotency_key
             )
         except CounterUnavailable as error:
-            raise ServiceUnavailable("The rep counter is unavailable; your reps are kept, retry the finish.") from error
+            raise ServiceUnavailable(
+                gettext("The rep counter is unavailable; your reps are kept, retry the finish.")
+            ) from error
         except CounterBusy as error:
-            raise Conflict("Another finish of this workout is in progress; retry it.") from error
+            raise Conflict(gettext("Another finish of this workout is in progress; retry it.")) from error
         return Response(
             {"status": "success", "workout_id": session.pk},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
