@@ -37,10 +37,12 @@ run: migrate keys
 	# `?token=`. The app's own access log (club.access) names every request without its query string.
 	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) $(DAPHNE_PROXY_HEADERS) config.asgi:application
 
-# lint-imports: the apps' layering (pyproject.toml [tool.importlinter], docs/architecture.md).
+# ruff (lint and format); mypy (strict on services, selectors and permissions); lint-imports: the apps'
+# layering ([tool.importlinter], docs/architecture.md). All configured in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
 test: lint

@@ -7,6 +7,7 @@ CI=true, where a missing service fails the run instead of hiding tests.
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -16,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import AdminFactory, TrainerFactory, UserFactory
 from club.tests.factories import ClientFactory
+from tests.eager import celery_tasks_eager
 from tests.fake_bot_api import fake_bot_api, telegram_bot  # noqa: F401 (fixtures for every app's tests)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -72,6 +74,13 @@ def api_client_for():
         return api_client
 
     return make
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """The test's Celery tasks run in-process (for tests of APIs and services that need no worker)."""
+    with celery_tasks_eager():
+        yield
 
 
 @pytest.fixture

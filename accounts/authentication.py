@@ -58,12 +58,12 @@ class BearerAuthentication(JWTAuthentication):
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         try:
-            return AccessToken(raw_token)
+            return AccessToken(raw_token)  # type: ignore[arg-type]  # simplejwt annotates "Token | None" but reads the encoded token
         except TokenError as error:
             detail = refusal_message("access", error)
             # "Wrong type" comes only after the signature checked out, so the claimed type is ours.
             if _reason(error) == "Token has wrong type" and claimed_token_type(raw_token) == LiveFeedToken.token_type:
-                detail = LIVE_FEED_ONLY
+                detail = str(LIVE_FEED_ONLY)
             raise InvalidToken({"detail": detail, "code": "token_not_valid"}) from error
 
     def get_user(self, validated_token: Token):

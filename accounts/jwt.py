@@ -182,7 +182,7 @@ class KeyringTokenBackend(TokenBackend):
             raise TokenBackendExpiredToken("Token is expired") from error
         except jwt.InvalidTokenError as error:
             raise TokenBackendError("Token is invalid") from error
-        if error := claims_error(payload):
-            logger.warning("JWT signed by our key refused: %s", error)
+        if refusal := claims_error(payload):
+            logger.warning("JWT signed by our key refused: %s", refusal)
             raise TokenBackendError("Token is invalid")
         return payload

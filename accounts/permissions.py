@@ -1,16 +1,22 @@
 """Role rules of SPEC "Roles" as plain predicates, shared by DRF permissions, views and consumers."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from accounts.models import Role, User
 
+# Whoever sent a request: the predicates that take one answer False for the anonymous.
+type AnyUser = User | AnonymousUser
 
-def is_admin(user: User) -> bool:
+
+def is_admin(user: AnyUser) -> bool:
     return bool(user.is_authenticated and user.is_active and (user.role == Role.ADMIN or user.is_superuser))
 
 
-def is_staff_member(user: User) -> bool:
+def is_staff_member(user: AnyUser) -> bool:
     """ADMINs and TRAINERs: the people who run the club."""
     return bool(user.is_authenticated and user.is_active and user.role in (Role.ADMIN, Role.TRAINER))
 
@@ -32,14 +38,14 @@ def can_delete_user(actor: User, target: User) -> bool:
 class IsStaffMember(BasePermission):
     message = _("Only club staff (ADMIN or TRAINER) may do this.")
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return is_staff_member(request.user)
 
 
 class IsAdmin(BasePermission):
     message = _("Only an ADMIN may do this.")
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return is_admin(request.user)
 
 
@@ -48,7 +54,7 @@ class UserAccountPermission(BasePermission):
 
     message = _("Only an ADMIN may change or delete users; trainers may list and create club clients.")
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS or request.method == "POST":
             return is_staff_member(request.user)
         return is_admin(request.user)

@@ -83,7 +83,7 @@ def socket_authenticate(raw_token: str) -> SocketAuthentication:
         return ANONYMOUS_SOCKET
     authentication = JWTAuthentication()
     try:
-        token = token_class(raw_token.encode())
+        token = token_class(raw_token.encode())  # type: ignore[arg-type]  # simplejwt annotates "Token | None" but reads the encoded token
         user = authentication.get_user(token)
     except (TokenError, InvalidToken, AuthenticationFailed):
         # simplejwt's get_user refuses a user that does not exist or is inactive (soft-deleted).

@@ -1,6 +1,7 @@
 """Reads of visits and members' attendance, scoped to what the acting user may see."""
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
@@ -107,7 +108,8 @@ def with_attendance_risk(clients: QuerySet[Client], *, today: datetime.date | No
     since = local_midnight(today - datetime.timedelta(days=settings.AT_RISK_DAYS - 1))
     admitted = Visit.objects.filter(client=OuterRef("pk"), result=VisitResult.ADMITTED)
     return (
-        clients.filter(effective_status=ClientStatus.ACTIVE, expiration_date__isnull=False)
+        # `clients` come annotated (ClientQuerySet.with_effective_status); django-stubs sees model fields only.
+        clients.filter(effective_status=ClientStatus.ACTIVE, expiration_date__isnull=False)  # type: ignore[misc]
         .exclude(Exists(admitted.filter(checked_in_at__gte=since)))
         .annotate(last_visit_at=Subquery(admitted.order_by("-checked_in_at").values("checked_in_at")[:1]))
         .select_related("trainer")
@@ -115,7 +117,7 @@ def with_attendance_risk(clients: QuerySet[Client], *, today: datetime.date | No
     )
 
 
-def client_attendance(*, user: User, client: Client, today: datetime.date) -> dict:
+def client_attendance(*, user: User, client: Client, today: datetime.date) -> dict[str, Any]:
     """What the client page shows of its visits: the last ones and a chart per week."""
     chart = client_visits_per_week(user=user, client=client, today=today)
     return {
@@ -125,7 +127,7 @@ def client_attendance(*, user: User, client: Client, today: datetime.date) -> di
     }
 
 
-def attendance_today(*, user: User, today: datetime.date, at_risk_shown: int = 8) -> dict:
+def attendance_today(*, user: User, today: datetime.date, at_risk_shown: int = 8) -> dict[str, Any]:
     """The dashboard's attendance: members checked in today, admissions by hour, members at risk."""
     at_risk = with_attendance_risk(client_list(user=user, today=today), today=today)
     by_hour = visits_by_hour(user=user, today=today, days=BY_HOUR_DAYS)

@@ -59,7 +59,8 @@ class CheckIn:
 
 def _denial_reason(client: Client) -> str | None:
     """The club's effective status (club.models.ClientQuerySet.with_effective_status) read as an admission."""
-    match client.effective_status:
+    # Read from _locked_client's row, annotated by ClientQuerySet.with_effective_status.
+    match client.effective_status:  # type: ignore[attr-defined]
         case ClientStatus.ACTIVE:
             return None
         case ClientStatus.ON_HOLD:

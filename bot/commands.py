@@ -7,6 +7,7 @@ its Telegram app; they are Bot API calls made after the update's transaction com
 """
 
 import datetime
+import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def telegram_update_dispatch(*, update: dict[str, Any], site_url: str) -> list[B
             with transaction.atomic():
                 calls = _message_handle(message, telegram_id=sender["id"], user=user, site_url=site_url)
                 for method, payload in calls:
-                    transaction.on_commit(lambda method=method, payload=payload: telegram.call(method, payload))
+                    transaction.on_commit(functools.partial(telegram.call, method, payload))
         else:
             calls = []
     if user is not None:
@@ -208,12 +209,14 @@ def _card(sender: Sender, argument: str) -> list[BotCall]:
 
 
 def _places(session: ClassSession) -> str:
-    mine = session.my_bookings[0] if session.my_bookings else None
+    # `my_bookings` (the sender's own, prefetched) and `booked` (a count) are annotations of session_list.
+    my_bookings = session.my_bookings  # type: ignore[attr-defined]
+    mine = my_bookings[0] if my_bookings else None
     if mine is not None and mine.status == BookingStatus.WAITLISTED:
         return _("you are #%(position)s on the waitlist") % {"position": mine.waitlist_position}
     if mine is not None:
         return _("you are booked")
-    left = session.capacity - session.booked
+    left = session.capacity - session.booked  # type: ignore[attr-defined]
     if left <= 0:
         return _("full, waitlist open")
     return ngettext("%(count)s spot left", "%(count)s spots left", left) % {"count": left}

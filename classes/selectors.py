@@ -95,7 +95,7 @@ def trainer_trainings(*, user: User, date_from: datetime.date, date_to: datetime
     )
 
 
-def class_activity_summary(*, date_from: datetime.date, date_to: datetime.date) -> dict:
+def class_activity_summary(*, date_from: datetime.date, date_to: datetime.date) -> dict[str, int | float | None]:
     """`club_activity`'s classes: sessions held (not cancelled) that started in the period, the bookings that
     took a spot in them, and the share of those checked as attended among attended and no-shows (percent)."""
     start, end = day_bounds(date_from, date_to)

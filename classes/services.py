@@ -410,7 +410,7 @@ def booking_cancel(*, booking: Booking, actor: User | None = None) -> Booking:
     booking.save(update_fields=["status", "waitlist_position", "cancelled_at", "updated_at"])
     if was == BookingStatus.BOOKED:
         _promote_first(session, now)
-    else:
+    elif position is not None:  # a waitlisted booking: the ones behind it move up
         _close_gap(session, position)
     return booking
 

@@ -130,7 +130,7 @@ class ClientForm(forms.ModelForm):
             (_("Membership"), ["membership", "status", "trainer"]),
         ]
         return [
-            (title, [self[name] for name in names if name in self.fields])
+            (str(title), [self[name] for name in names if name in self.fields])
             for title, names in groups
             if any(name in self.fields for name in names)
         ]

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Now
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -175,7 +176,7 @@ class EffectiveStatus(models.Expression):
         return sql, params
 
 
-class ClientQuerySet(models.QuerySet):
+class ClientQuerySet(models.QuerySet["Client"]):
     def with_effective_status(self, *, today: datetime.date | None = None) -> "ClientQuerySet":
         """Annotate `effective_status`: the status as of `today`, whatever the nightly task did.
 
@@ -218,11 +219,12 @@ class Client(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="client")
     # The seed marks membership_id UNIQUE, which would allow one client per membership; memberships
     # are tariffs shared by many clients, so the column is a plain foreign key (docs/schema.md).
-    membership = models.ForeignKey(
+    # Annotated: django-stubs would take the int default for the type of `client.membership`.
+    membership: "models.ForeignKey[Membership | Combinable, Membership]" = models.ForeignKey(
         Membership,
         on_delete=models.DB_SET_DEFAULT,
         default=DEFAULT_MEMBERSHIP_ID,
-        db_default=DEFAULT_MEMBERSHIP_ID,
+        db_default=DEFAULT_MEMBERSHIP_ID,  # type: ignore[arg-type]  # a row's id; Django wraps it in Value()
         related_name="clients",
     )
     first_name = models.CharField(max_length=50)
@@ -321,7 +323,7 @@ class Client(models.Model):
 
     @property
     def current_status_display(self) -> str:
-        return ClientStatus(self.current_status).label
+        return str(ClientStatus(self.current_status).label)
 
     def clean(self) -> None:
         if self.date_of_birth and not MIN_DATE_OF_BIRTH <= self.date_of_birth <= timezone.localdate():

@@ -1,7 +1,7 @@
 """Who may do what with memberships, clients and payments (SPEC "Roles"), as plain predicates."""
 
 from accounts.models import User
-from accounts.permissions import is_admin, is_staff_member
+from accounts.permissions import AnyUser, is_admin, is_staff_member
 from club.models import Client, Payment
 
 
@@ -17,7 +17,7 @@ def can_manage_payments(user: User) -> bool:
     return is_staff_member(user)
 
 
-def can_manage_membership_ledger(user: User) -> bool:
+def can_manage_membership_ledger(user: AnyUser) -> bool:
     """Sell, refund, hold and correct a paid-until date: money is ADMIN's (trainers only read it)."""
     return is_admin(user)
 

@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
@@ -76,7 +77,8 @@ def client_search(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(phone_number__icontains=word)
         )
     if status:
-        clients = clients.filter(effective_status=status)
+        # client_list annotates it (ClientQuerySet.with_effective_status); django-stubs sees model fields only.
+        clients = clients.filter(effective_status=status)  # type: ignore[misc]
     if membership is not None:
         clients = clients.filter(membership=membership)
     return clients
@@ -119,6 +121,17 @@ def hold_list(*, user: User) -> QuerySet[MembershipHold]:
     return holds.filter(client__user=user)
 
 
+class Figures(TypedDict):
+    count: int
+    total: Decimal
+
+
+class StaffTakings(TypedDict):
+    staff_id: int | None  # None: the payment provider
+    count: int
+    total: Decimal
+
+
 @dataclass(frozen=True)
 class Takings:
     """The cash-up of a period (GET /api/payments/summary/, the daily_takings report)."""
@@ -127,14 +140,14 @@ class Takings:
     date_to: datetime.date
     count: int
     total: Decimal
-    by_method: dict[str, dict]
-    by_staff: list[dict]
-    refunds: dict
+    by_method: dict[str, Figures]
+    by_staff: list[StaffTakings]
+    refunds: Figures
     # Per local day of the period, only the days with takings or refunds: [{date, count, total,
     # by_method: {method: {count, total}}, refunds: {count, total}}]. The report's tables; not in the API.
-    by_day: list[dict] = field(default_factory=list)
+    by_day: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "count": self.count,
             "total": self.total,
@@ -162,13 +175,13 @@ def payment_takings(*, date_from: datetime.date, date_to: datetime.date) -> Taki
     ).order_by()
     zero = Decimal("0.00")
 
-    def nothing() -> dict:
+    def nothing() -> Figures:
         return {"count": 0, "total": zero}
 
     by_method = {method: nothing() for method in PaymentMethod.values}
-    days: dict[datetime.date, dict] = {}
+    days: dict[datetime.date, dict[str, Any]] = {}
 
-    def day(on: datetime.date) -> dict:
+    def day(on: datetime.date) -> dict[str, Any]:
         return days.setdefault(
             on,
             {"date": on, **nothing(), "by_method": {m: nothing() for m in PaymentMethod.values}, "refunds": nothing()},
@@ -183,21 +196,21 @@ def payment_takings(*, date_from: datetime.date, date_to: datetime.date) -> Taki
         for entry in (by_method[row["paid_by"]], day(row["day"])["by_method"][row["paid_by"]], day(row["day"])):
             entry["count"] += row["count"]
             entry["total"] += row["total"]
-    by_staff = [
+    by_staff: list[StaffTakings] = [
         {"staff_id": row["staff_id"], "count": row["count"], "total": row["total"]}
         for row in taken.values("staff_id").annotate(count=Count("id"), total=Sum("amount")).order_by("staff_id")
     ]
     refunds = nothing()
-    for row in (
+    for refunded in (
         Payment.objects.filter(status=PaymentStatus.REFUNDED, refunded_at__gte=start, refunded_at__lt=end)
         .annotate(day=TruncDate("refunded_at", tzinfo=timezone.get_current_timezone()))
         .values("day")
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by()
     ):
-        for entry in (refunds, day(row["day"])["refunds"]):
-            entry["count"] += row["count"]
-            entry["total"] += row["total"]
+        for entry in (refunds, day(refunded["day"])["refunds"]):
+            entry["count"] += refunded["count"]
+            entry["total"] += refunded["total"]
     return Takings(
         date_from=date_from,
         date_to=date_to,

@@ -137,9 +137,11 @@ def clients_deactivate_expired(*, today: datetime.date) -> int:
     changed = 0
     stale = Client.objects.with_effective_status(today=today).exclude(status=F("effective_status"))
     for status in (ClientStatus.ACTIVE, ClientStatus.INACTIVE, ClientStatus.ON_HOLD):
-        changed += Client.objects.filter(pk__in=stale.filter(effective_status=status).values("pk")).update(
-            status=status, updated_at=timezone.now()
-        )
+        # `effective_status` is the annotation above; django-stubs resolves lookups on model fields only.
+        now_stale = stale.filter(effective_status=status)  # type: ignore[misc]
+        stale_rows = Client.objects.filter(pk__in=now_stale.values("pk"))
+        # The manager django-stubs derives from ClientQuerySet.as_manager() loses update()'s signature.
+        changed += stale_rows.update(status=status, updated_at=timezone.now())  # type: ignore[no-untyped-call]
     return changed
 
 
@@ -162,12 +164,13 @@ def memberships_notify(*, today: datetime.date) -> dict[str, dict[str, int]]:
     told about that one when its time comes.
     """
     members = Client.objects.with_effective_status(today=today).filter(user__deleted_at__isnull=True)
-    expiring = members.filter(
+    # effective_status: an annotation of with_effective_status, unknown to django-stubs.
+    expiring = members.filter(  # type: ignore[misc]
         expiration_date__gte=today,
         expiration_date__lte=today + datetime.timedelta(days=EXPIRING_NOTICE_DAYS),
         effective_status__in=[ClientStatus.ACTIVE, ClientStatus.ON_HOLD],
     )
-    lapsed = members.filter(
+    lapsed = members.filter(  # type: ignore[misc]
         expiration_date__gte=today - datetime.timedelta(days=LAPSED_NOTICE_DAYS),
         expiration_date__lt=today,
         effective_status=ClientStatus.INACTIVE,
@@ -530,6 +533,8 @@ def hold_cancel(*, hold: MembershipHold, staff: User | None, reason: str = "") -
         raise ApplicationError(_("This hold is already cancelled."))
     if hold.starts_on <= timezone.localdate():
         raise ApplicationError(_("This hold has started: only a future hold can be cancelled."))
+    if client.expiration_date is None:  # a hold is only sold on a paid-until date (hold_create)
+        raise ApplicationError(_("This membership has no paid-until date to take the hold's days back from."))
     hold.cancelled_at = timezone.now()
     hold.save(update_fields=["cancelled_at"])
     _ledger_write(

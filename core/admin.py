@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import Model, ProtectedError
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -45,9 +46,9 @@ class ClubAdminMixin:
     """
 
     list_per_page = 50
-    empty_message = ""
+    empty_message: str | Promise = ""
     field_labels: dict[str, str] = {}
-    help_texts: dict[str, str] = {}
+    help_texts: dict[str, str | Promise] = {}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -91,6 +92,6 @@ def change_link(obj: Model | None, text: object = None) -> str:
     return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
 
 
-def pill(text: str, tone: str) -> str:
+def pill(text: str | Promise, tone: str) -> str:
     """A short coloured label (static/css/admin.css): the word carries the meaning, the colour helps scanning."""
     return format_html('<span class="pill pill-{}">{}</span>', tone, text)

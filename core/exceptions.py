@@ -20,7 +20,7 @@ bug, not input.
 
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -37,6 +37,9 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise  # gettext_lazy's type; the messages may be lazy
+
 logger = logging.getLogger(__name__)
 
 # PostgreSQL SQLSTATEs that mean "the value itself is bad" rather than "it clashes with other rows".
@@ -46,7 +49,7 @@ BAD_VALUE_SQLSTATES = {"23502", "23514", "22001", "22003", "22007", "22008", "22
 class ApplicationError(Exception):
     """A domain rule refused the operation (answered 409): the input is well-formed, the state forbids it."""
 
-    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: "str | StrPromise", extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
@@ -55,7 +58,7 @@ class ApplicationError(Exception):
 class QuotaExceeded(ApplicationError):
     """A per-user quota refused the operation (answered 429): the same request succeeds `retry_after` seconds later."""
 
-    def __init__(self, message: str, *, retry_after: float, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: "str | StrPromise", *, retry_after: float, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message, extra)
         self.retry_after = max(1, math.ceil(retry_after))
 
@@ -81,7 +84,7 @@ class TooManyRequests(exceptions.APIException):
     default_detail = _("Too many requests; try again later.")
     default_code = "throttled"
 
-    def __init__(self, detail: str, *, wait: int) -> None:
+    def __init__(self, detail: "str | StrPromise", *, wait: int) -> None:
         super().__init__(detail)
         self.wait = wait  # DRF's handler sends it as `Retry-After`
 
@@ -143,7 +146,7 @@ def _refusal(exc: ApplicationError, context: dict) -> exceptions.APIException:
         view, request = context.get("view"), context.get("request")
         header = view.get_authenticate_header(request) if view is not None and request is not None else None
         if header:
-            refusal.auth_header = header
+            refusal.auth_header = header  # type: ignore[attr-defined]  # APIView reads it; the stubs omit it
         elif view is not None:
             refusal.status_code = status.HTTP_403_FORBIDDEN
     return refusal

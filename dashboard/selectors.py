@@ -14,7 +14,7 @@ from accounts.models import User
 from club.models import Client, ClientStatus
 from club.selectors import EXPIRY_WINDOW_DAYS, client_list
 from core.charts import Series
-from training.models import MuscleGroup, TrainingExercise
+from training.models import MuscleGroup, Training, TrainingExercise
 from training.selectors import training_list
 from workouts.models import WorkoutSession
 from workouts.selectors import workout_session_list
@@ -26,7 +26,7 @@ PROGRESS_SESSIONS = 30
 
 @dataclass(frozen=True)
 class Today:
-    trainings: QuerySet
+    trainings: QuerySet[Training]
     active_clients: int
     expiring: QuerySet[Client]
     recent_sessions: QuerySet[WorkoutSession]
@@ -42,9 +42,10 @@ def today_at_a_glance(*, user: User, today: datetime.date) -> Today:
     clients = client_list(user=user, today=today)
     return Today(
         trainings=training_list(user=user).prefetch_related(None).filter(date=today).order_by("client__last_name"),
-        active_clients=clients.filter(effective_status=ClientStatus.ACTIVE).count(),
+        # client_list annotates effective_status; django-stubs resolves lookups on model fields only.
+        active_clients=clients.filter(effective_status=ClientStatus.ACTIVE).count(),  # type: ignore[misc]
         # Still active and paid up to a day within the window: the people to remind today.
-        expiring=clients.filter(
+        expiring=clients.filter(  # type: ignore[misc]
             effective_status=ClientStatus.ACTIVE,
             expiration_date__gte=today,
             expiration_date__lte=today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS),
@@ -89,7 +90,7 @@ def training_volume_by_muscle_group(*, user: User, client: Client) -> Series:
     )
     volume = {group: total for group, total in rows if group}
     groups = [group for group in MuscleGroup if volume.get(group)]
-    return Series(labels=[group.label for group in groups], values=[float(volume[group]) for group in groups])
+    return Series(labels=[str(group.label) for group in groups], values=[float(volume[group]) for group in groups])
 
 
 def reps_per_session(*, user: User, client: Client) -> Series:

@@ -1,19 +1,25 @@
 """The notification outbox: rows written beside their cause, sent after commit by a Celery task."""
 
+import datetime
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Expression, F, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts import bot
 from accounts.models import User
+from notifications import sending
 from notifications.messages import render
 from notifications.models import Notification, NotificationKind, NotificationOptOut, NotificationStatus
+from notifications.ratelimit import LimiterUnavailable, get_rate_limiter
+from notifications.sending import Answer
 from notifications.tasks import send_notification
 
 logger = logging.getLogger(__name__)
@@ -144,13 +150,166 @@ def _send_each(notification_ids: list[int]) -> None:
         send_notification.delay(notification_id)
 
 
-def notification_send(*, notification_id: int) -> None:
-    """Send one QUEUED notification through the Bot API (the limits, retries and exactly-once: issue 16)."""
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a send did: `status` is the row's afterwards; `retry_in` (seconds) asks the task to run again."""
+
+    status: str
+    retry_in: float | None = None
+    note: str = ""
+
+
+# When Redis cannot be asked, nothing is sent and the claim is given back: the task comes back after this long.
+LIMITER_DOWN_RETRY_SECONDS = 5.0
+# A slot is used within this long of the limiter's yes, or given up: a thread that stalled (a loaded
+# host, the GIL) would otherwise send in another slot's time, and several such at once break the limit.
+PERMIT_MAX_AGE_SECONDS = 0.05
+STALE_CLAIM_ERROR = (
+    "The worker stopped while Telegram was being called: the message may or may not have reached the member. "
+    "Not sent again (at most once)."
+)
+
+
+def _backoff(attempts: int) -> float:
+    first: float = settings.NOTIFICATION_RETRY_BACKOFF_SECONDS
+    cap: float = settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS
+    return min(first * float(2 ** max(attempts - 1, 0)), cap)
+
+
+def _finish(notification: Notification, claim: datetime.datetime, **fields: Any) -> None:
+    # Only the holder of this claim writes the outcome (the sweeper could have ended a very old one).
+    Notification.objects.filter(pk=notification.pk, claimed_at=claim, status=NotificationStatus.QUEUED).update(**fields)
+
+
+def notification_send(
+    *,
+    notification_id: int,
+    max_inline_wait: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendOutcome:
+    """Send one QUEUED notification through the Bot API, at most once, within Telegram's limits.
+
+    Runs outside any transaction (a task): each step commits on its own. Order:
+
+    1. a row that is no longer QUEUED, or that a worker has claimed, is left alone — this is what
+       makes a redelivered or duplicated task harmless;
+    2. the row is claimed (`claimed_at`, `attempts + 1`) by a conditional UPDATE that commits
+       before Telegram is called: of two concurrent deliveries only one claims, and a worker killed
+       before Telegram's answer leaves a claim that nobody resends (the sweeper marks it FAILED);
+    3. the shared limiter (Redis) is asked for a slot; a wait up to `max_inline_wait` is slept
+       here, a longer one releases the claim and is handed back as `retry_in`, so the worker serves
+       other chats meanwhile. A slot not used within `PERMIT_MAX_AGE_SECONDS` is given up and
+       asked for again: a thread that stalled after its yes must not send in a later slot's time;
+    4. Telegram's answer ends the row SENT or FAILED, or releases the claim for a retry after
+       `retry_after` (429) or an exponential backoff (timeouts, network errors, 5xx) until
+       `NOTIFICATION_MAX_ATTEMPTS`.
+    """
+    inline = settings.NOTIFICATION_MAX_INLINE_WAIT_SECONDS if max_inline_wait is None else max_inline_wait
     notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if notification.status != NotificationStatus.QUEUED or notification.user.telegram_id is None:
-        return
-    if bot.send_message(chat_id=notification.user.telegram_id, text=render(notification)):
-        Notification.objects.filter(pk=notification.pk).update(status=NotificationStatus.SENT)
+    if notification.status != NotificationStatus.QUEUED:
+        return SendOutcome(notification.status, note="already handled")
+    if notification.claimed_at is not None:
+        return SendOutcome(notification.status, note="claimed by another delivery")
+    user = notification.user
+    reason = _skip_reason(user, notification.kind) or (
+        "" if settings.TELEGRAM_BOT_TOKEN else "Telegram is not configured (TELEGRAM_BOT_TOKEN)."
+    )
+    if reason:
+        # The member unlinked, blocked the bot or opted out after the row was queued.
+        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None).update(
+            status=NotificationStatus.SKIPPED, error=reason
+        )
+        return SendOutcome(NotificationStatus.SKIPPED, note=reason)
+    chat_id = user.telegram_id
+    assert chat_id is not None  # _skip_reason refused an unlinked member
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        text = render(notification)
+
+    claimed_at = timezone.now()
+    claimed = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.QUEUED, claimed_at=None).update(
+        claimed_at=claimed_at, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return SendOutcome(NotificationStatus.QUEUED, note="claimed by another delivery")
+    attempts = notification.attempts + 1
+
+    def give_back(retry_in: float, note: str) -> SendOutcome:
+        # Telegram was not called: the claim and the attempt are handed back.
+        _finish(notification, claimed_at, claimed_at=None, attempts=F("attempts") - 1)
+        return SendOutcome(NotificationStatus.QUEUED, retry_in=retry_in, note=note)
+
+    # Built before a slot is taken (its TLS context takes a while the first time): the time between
+    # the limiter's yes and the message's arrival at Telegram is what the limits are measured on.
+    sending.client()
+    limiter = get_rate_limiter()
+    while True:
+        try:
+            permit = limiter.acquire(chat_id)
+        except LimiterUnavailable as unavailable:
+            logger.warning("Telegram limiter unavailable (%s): notification %s waits", unavailable, notification.pk)
+            return give_back(LIMITER_DOWN_RETRY_SECONDS, "limiter down")
+        if permit.allowed:
+            delivery = sending.send_message(
+                chat_id=chat_id, text=text, not_after=time.monotonic() + PERMIT_MAX_AGE_SECONDS
+            )
+            if delivery.answer is not Answer.LATE:
+                break
+        elif permit.wait_seconds > inline:
+            return give_back(permit.wait_seconds, "rate limit")
+        else:
+            sleep(permit.wait_seconds)
+
+    if delivery.answer is Answer.SENT:
+        _finish(
+            notification,
+            claimed_at,
+            status=NotificationStatus.SENT,
+            sent_at=timezone.now(),
+            telegram_message_id=delivery.message_id,
+            error="",
+        )
+        return SendOutcome(NotificationStatus.SENT)
+    if delivery.answer is Answer.FORBIDDEN:
+        with transaction.atomic():
+            # Later notifications to this member are SKIPPED by notification_queue until they write to the bot again.
+            User.objects.filter(pk=user.pk, telegram_unreachable_at=None).update(telegram_unreachable_at=timezone.now())
+            _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=delivery.reason)
+        return SendOutcome(NotificationStatus.FAILED, note=delivery.reason)
+    if delivery.answer is Answer.REJECTED:
+        _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=delivery.reason)
+        return SendOutcome(NotificationStatus.FAILED, note=delivery.reason)
+
+    # 429 or a transient failure: Telegram did not send it (a timeout is the one doubt, docs/telegram.md).
+    if attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        gave_up = f"Gave up after {attempts} attempts. {delivery.reason}"
+        _finish(notification, claimed_at, status=NotificationStatus.FAILED, error=gave_up)
+        return SendOutcome(NotificationStatus.FAILED, note=gave_up)
+    if delivery.answer is Answer.RATE_LIMITED:
+        retry_in = delivery.retry_after
+        try:
+            limiter.defer(chat_id, seconds=retry_in)  # every worker holds this chat back, not only this task
+        except LimiterUnavailable:
+            logger.warning("Telegram limiter unavailable: only notification %s waits out its 429", notification.pk)
+    else:
+        retry_in = _backoff(attempts)
+    _finish(notification, claimed_at, claimed_at=None, error=delivery.reason)
+    return SendOutcome(NotificationStatus.QUEUED, retry_in=retry_in, note=delivery.reason)
+
+
+def notification_fail_stale_claims(*, now: datetime.datetime | None = None) -> int:
+    """Mark FAILED the rows claimed longer ago than NOTIFICATION_CLAIM_STALE_SECONDS: their worker died mid-send.
+
+    They are not resent: the call may have reached Telegram before the worker died, and a member
+    must never get a message twice (at most once, docs/telegram.md). Returns how many.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.NOTIFICATION_CLAIM_STALE_SECONDS)
+    failed = Notification.objects.filter(status=NotificationStatus.QUEUED, claimed_at__lt=cutoff).update(
+        status=NotificationStatus.FAILED, error=STALE_CLAIM_ERROR
+    )
+    if failed:
+        logger.warning("%s notification(s) left claimed by a stopped worker marked FAILED", failed)
+    return failed
 
 
 # ---------------------------------------------------------------------------

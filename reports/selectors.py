@@ -278,7 +278,7 @@ def membership_revenue_report_data(*, date_from: datetime.date, date_to: datetim
     start, end = _day_bounds(date_from, date_to)
     clients = dict(
         Client.objects.with_effective_status()
-        .filter(effective_status=ClientStatus.ACTIVE)
+        .filter(effective_status=ClientStatus.ACTIVE)  # type: ignore[misc]  # an annotation django-stubs cannot see
         .values(level=_label("membership__access_level"))
         .annotate(clients=Count("id"))
         .values_list("level", "clients")
@@ -337,10 +337,11 @@ def new_users_report_data(*, date_from: datetime.date, date_to: datetime.date) -
         .order_by("day")
         .values_list("day", "n")
     )
+    by_role_all = {role: by_role.get(role, 0) for role in Role.values}
     summary = {
         "new_users_total": by_role.get(Role.USER, 0),
         "staff_accounts_total": sum(n for role, n in by_role.items() if role != Role.USER),
-        "by_role": {role: by_role.get(role, 0) for role in Role.values},
+        "by_role": by_role_all,
     }
     # Never the password hash: the rows name their columns explicitly.
     columns = ("id", "username", "email", "created_at", "deleted_at")
@@ -356,7 +357,7 @@ def new_users_report_data(*, date_from: datetime.date, date_to: datetime.date) -
             Table(
                 _("New accounts by role"),
                 [_("Role"), _("Accounts")],
-                _labelled(summary["by_role"].items(), 0),
+                _labelled(by_role_all.items(), 0),
             ),
             Table(_("New members"), headers, member_rows),
             Table(_("New staff accounts"), [*headers[:3], _("Role"), *headers[3:]], staff_rows),
@@ -368,8 +369,9 @@ def new_users_report_data(*, date_from: datetime.date, date_to: datetime.date) -
 
 
 def _staff_names(staff_ids: Iterable[int | None]) -> dict[int | None, str]:
-    names = dict(User.objects.filter(pk__in=[pk for pk in staff_ids if pk is not None]).values_list("pk", "username"))
-    return {None: _("Payment provider"), **names}
+    names: dict[int | None, str] = {None: _("Payment provider")}
+    names.update(User.objects.filter(pk__in=[pk for pk in staff_ids if pk is not None]).values_list("pk", "username"))
+    return names
 
 
 def daily_takings_report_data(*, date_from: datetime.date, date_to: datetime.date) -> ReportData:
@@ -473,6 +475,9 @@ def report_data(*, report: Report) -> ReportData:
         case ReportKind.CLUB_ACTIVITY:
             return club_activity_report_data(date_from=date_from, date_to=date_to)
         case ReportKind.CLIENT_PROGRESS:
+            # report_request refuses a client_progress report without a client; report_generate fails one
+            # whose client was deleted since.
+            assert report.client is not None
             return client_progress_report_data(client=report.client, date_from=date_from, date_to=date_to)
         case ReportKind.MEMBERSHIP_REVENUE:
             return membership_revenue_report_data(date_from=date_from, date_to=date_to)

@@ -175,7 +175,7 @@ def _enqueue(report: Report) -> None:
         report.refresh_from_db()
 
 
-def _set_progress(report: Report, progress: int, **fields) -> None:
+def _set_progress(report: Report, progress: int, **fields: object) -> None:
     # A plain UPDATE outside any transaction, so API readers see the progress while the task runs.
     Report.objects.filter(pk=report.pk).update(progress=progress, **fields)
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
-APP_SERVICES = ["web-http", "web-ws", "worker", "staff-worker", "beat", "payments"]
+APP_SERVICES = ["web-http", "web-ws", "worker", "staff-worker", "notifications-worker", "beat", "payments"]
 WEB_SERVICES = ["web-http", "web-ws"]
 LONG_RUNNING = ["postgres", "redis", "rabbitmq", *APP_SERVICES, "proxy"]
 SPEC_VARIABLES = {
@@ -64,7 +64,9 @@ def test_compose_runs_the_whole_topology():
     assert set(SERVICES) == {*LONG_RUNNING, "migrate"}
 
 
-@pytest.mark.parametrize("name", ["postgres", "redis", "rabbitmq", *WEB_SERVICES, "proxy", "worker", "staff-worker"])
+@pytest.mark.parametrize(
+    "name", ["postgres", "redis", "rabbitmq", *WEB_SERVICES, "proxy", "worker", "staff-worker", "notifications-worker"]
+)
 def test_long_running_services_have_health_checks(name):
     assert SERVICES[name]["healthcheck"]["test"]
 
@@ -146,6 +148,18 @@ def test_staff_reports_have_a_worker_of_their_own_and_every_queue_a_consumer():
     for argv in (procfile["staff-worker"].split(), SERVICES["staff-worker"]["command"]):
         assert worker_queues(argv) == ["reports_staff"]
         assert argv[argv.index("--hostname") + 1] == "staff@%h"  # not the workers' celery@%h on a shared host
+
+
+def test_notifications_have_workers_of_their_own():
+    # Issue 16: Telegram messages never wait behind reports, nor reports behind them (docs/telegram.md).
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    procfile = dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
+    for argv in (procfile["notifications-worker"].split(), SERVICES["notifications-worker"]["command"]):
+        assert worker_queues(argv) == ["notifications"]
+        assert argv[argv.index("--hostname") + 1] == "notifications@%h"
+    assert SERVICES["notifications-worker"]["deploy"]["replicas"] >= 2
+    for name in ("worker", "staff-worker"):
+        assert "notifications" not in worker_queues(SERVICES[name]["command"])
 
 
 def test_http_is_served_by_gunicorn_and_websockets_by_stock_uvicorn_everywhere():

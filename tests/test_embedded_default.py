@@ -8,7 +8,6 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
+
+from tests.timing import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
@@ -110,15 +111,17 @@ def embedded_server(tmp_path_factory):
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
+
+        def answering() -> bool:
+            if server.poll() is not None:
+                raise AssertionError(f"make run's server exited:\n{log_path.read_text(errors='replace')}")
             try:
                 urllib.request.urlopen(f"{base}/health", timeout=2)
-                break
             except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(log_path.read_text(errors="replace")) from None
-                time.sleep(0.3)
+                return False
+            return True
+
+        wait_until(answering, timeout=30, interval=0.3, message=f"make run's server on {port} (log: {log_path})")
         yield EmbeddedServer(base=base, log_path=log_path, keys=tmp_path / "keys", printed=printed)
     finally:
         server.terminate()
@@ -174,7 +177,9 @@ def test_no_token_reaches_the_logs_of_make_run_and_error_lines_carry_the_request
     ):
         refused.recv(timeout=5)
     assert refused.close_code == 4401
-    time.sleep(0.5)
+    # A last request marks the end: once its line is in the log, so is everything before it.
+    assert get(f"{base}/the-last-request", {"X-Request-ID": "probe-end"}) == 404
+    wait_until(lambda: "Not Found: /the-last-request" in embedded_server.log(), message="the last request logged")
 
     log = embedded_server.log()
     for secret in (access, tokens["refresh"]):

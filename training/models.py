@@ -83,7 +83,9 @@ class Training(models.Model):
     # When on `date` it starts (club local time), so the trainer's week shows it beside the classes.
     start_time = models.TimeField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
-    exercises = models.ManyToManyField("Exercise", through="TrainingExercise", related_name="trainings")
+    exercises: "models.ManyToManyField[Exercise, TrainingExercise]" = models.ManyToManyField(
+        "Exercise", through="TrainingExercise", related_name="trainings"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
 
     class Meta:

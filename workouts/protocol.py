@@ -133,7 +133,7 @@ def live_finish(session: WorkoutSession, member: LiveMember) -> dict[str, Any]:
         "type": session.exercise_type,
         "total_reps": session.total_reps,
         "created_at": session.created_at.isoformat(),
-        "ended_by": session.ended_by.username if session.ended_by_id else None,
+        "ended_by": session.ended_by.username if session.ended_by is not None else None,
     }
 
 

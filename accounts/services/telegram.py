@@ -70,9 +70,10 @@ def _deep_link(payload: str) -> str:
 
 
 def _bot_token() -> str:
-    if not settings.TELEGRAM_BOT_TOKEN:
+    token: str = settings.TELEGRAM_BOT_TOKEN
+    if not token:
         raise TelegramDisabled()
-    return settings.TELEGRAM_BOT_TOKEN
+    return token
 
 
 # ---------------------------------------------------------------------------
@@ -272,6 +273,7 @@ def telegram_change_complete(*, user: User, verification_id: str, purpose: str) 
         user.telegram_id = None
         user.save(update_fields=["telegram_id"])
         return user
+    assert challenge.telegram_id is not None  # a RELINK challenge names the new account (telegram_change_request)
     return telegram_id_link(user, challenge.telegram_id)
 
 

@@ -1,6 +1,7 @@
 """The bot's webhook: `/start <nonce>` questions, the Confirm / Deny buttons, `/start link-<nonce>` links."""
 
 import hmac
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +18,9 @@ from accounts.services.telegram import ALREADY_LINKED, LINK_PREFIX, challenge_di
 def telegram_webhook_secret_ok(header: str | None) -> bool:
     secret = settings.TELEGRAM_WEBHOOK_SECRET
     # No configured secret means no webhook: an empty header must not match an empty secret.
-    return bool(secret and header) and hmac.compare_digest(header.encode(), secret.encode())
+    if not (secret and header):
+        return False
+    return hmac.compare_digest(header.encode(), secret.encode())
 
 
 BotCall = tuple[str, dict[str, Any]]
@@ -154,7 +157,12 @@ def _callback_calls(query: dict[str, Any]) -> list[BotCall]:
     chat = message.get("chat") if isinstance(message, dict) else None
     # The question went to the user's private chat (its id is the user's): replace it by the outcome,
     # which removes the buttons. A message in any other chat is left alone.
-    if isinstance(chat, dict) and chat.get("id") == telegram_id and isinstance(message.get("message_id"), int):
+    if (
+        isinstance(message, dict)
+        and isinstance(chat, dict)
+        and chat.get("id") == telegram_id
+        and isinstance(message.get("message_id"), int)
+    ):
         calls.append(("editMessageText", {"chat_id": telegram_id, "message_id": message["message_id"], "text": result}))
     return calls
 
@@ -175,5 +183,5 @@ def telegram_update_handle(*, update: dict[str, Any]) -> list[BotCall]:
     else:
         calls = []
     for method, payload in calls:
-        transaction.on_commit(lambda method=method, payload=payload: bot.call(method, payload))
+        transaction.on_commit(partial(bot.call, method, payload))
     return calls

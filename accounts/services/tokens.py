@@ -34,7 +34,7 @@ def tokens_issue(*, user: User) -> TokenPair:
     if not user.is_active:
         raise InvalidCredentials(NO_ACCOUNT)
     refresh = RefreshToken.for_user(user)
-    update_last_login(None, user)
+    update_last_login(User, user)  # the signal receiver's (sender, user) call
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
@@ -54,7 +54,8 @@ def _active_user_of(token: Token) -> User:
 
 def _refresh_token(raw: str) -> RefreshToken:
     try:
-        return RefreshToken(raw)  # signature, expiry, type "refresh", blacklist
+        # Signature, expiry, type "refresh", blacklist. simplejwt annotates "Token | None" but reads the encoded token.
+        return RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as error:
         raise InvalidCredentials(refusal_message("refresh", error)) from error
 
@@ -85,7 +86,7 @@ def tokens_revoke(*, refresh: str) -> None:
 def token_verify(*, token: str) -> dict[str, Any]:
     """The claims of a token that would be accepted now: good signature, unexpired, not revoked, live user."""
     try:
-        checked = UntypedToken(token)
+        checked = UntypedToken(token)  # type: ignore[arg-type]  # as RefreshToken above
     except TokenError as error:
         raise InvalidCredentials(gettext("Token refused: %(reason)s.") % {"reason": error}) from error
     if BlacklistedToken.objects.filter(token__jti=checked.get("jti")).exists():

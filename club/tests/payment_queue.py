@@ -3,7 +3,6 @@
 import datetime
 import json
 import threading
-import time
 import uuid
 
 import amqp
@@ -11,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 from kombu import Connection, Queue
+from prometheus_client import REGISTRY
 
 from club.models import Payment
 from club.payment_consumer import PaymentEventConsumer
@@ -103,11 +103,12 @@ def body_bytes(message) -> bytes:
     return message.body or b""  # py-amqp gives a bodyless message the body ""
 
 
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
+def handled_events() -> int:
+    """Messages the consumers of this process have finished with (applied, unchanged or dead-lettered)."""
+    return sum(
+        int(REGISTRY.get_sample_value("club_payment_events_total", {"outcome": outcome}) or 0)
+        for outcome in ("applied", "unchanged", "dead_lettered")
+    )
 
 
 def queue_depth(broker, name: str) -> int:

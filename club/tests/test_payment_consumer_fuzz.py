@@ -11,7 +11,8 @@ from django.conf import settings
 
 from club.models import Payment
 from club.tests.factories import PaymentFactory
-from club.tests.payment_queue import body_bytes, drain, event, publish, publish_raw_many, queue_depth, wait_for
+from club.tests.payment_queue import body_bytes, drain, event, publish, publish_raw_many, queue_depth
+from tests.timing import wait_until as wait_for
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

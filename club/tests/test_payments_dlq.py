@@ -6,7 +6,8 @@ from django.core.management import CommandError, call_command
 
 from club.models import Payment
 from club.tests.factories import PaymentFactory
-from club.tests.payment_queue import body_bytes, drain, event, publish, publish_raw, queue_depth, wait_for
+from club.tests.payment_queue import body_bytes, drain, event, publish, publish_raw, queue_depth
+from tests.timing import wait_until as wait_for
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -7,6 +7,7 @@ layer, an in-process rep debouncer and eager Celery tasks.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -409,6 +410,31 @@ TELEGRAM_AUTH_MAX_AGE = env.int("TELEGRAM_AUTH_MAX_AGE", default=300)
 TELEGRAM_MAX_PER_SECOND = env.int("TELEGRAM_MAX_PER_SECOND", default=25)
 TELEGRAM_LINK_MAX_AGE = env.int("TELEGRAM_LINK_MAX_AGE", default=86400)
 
+# ---------------------------------------------------------------------------
+# Notifications: the Telegram outbox's sender (docs/telegram.md)
+# ---------------------------------------------------------------------------
+# Telegram's per-chat limit (one message a second), enforced with TELEGRAM_MAX_PER_SECOND by one
+# Lua script in Redis that every notification worker shares (notifications/ratelimit.py).
+TELEGRAM_CHAT_INTERVAL_MS = env.int("TELEGRAM_CHAT_INTERVAL_MS", default=1000)
+TELEGRAM_LIMIT_KEY_PREFIX = env("TELEGRAM_LIMIT_KEY_PREFIX", default="telegram-limits")
+# A sendMessage without an answer by then is a transient error (retried with backoff).
+TELEGRAM_SEND_TIMEOUT_SECONDS = env.float("TELEGRAM_SEND_TIMEOUT_SECONDS", default=10.0)
+# Bot API calls per notification before it ends FAILED with the last reason (network errors, 5xx, 429).
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+# Backoff after a failed attempt n: BACKOFF × 2^(n-1) seconds, at most BACKOFF_MAX.
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env.float("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=10.0)
+NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.float("NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS", default=600.0)
+# A worker waits this long for the limiter in the task itself; a longer wait (a chat's next second,
+# a 429) goes back to the broker as a retry with that countdown, and the worker sends other messages.
+NOTIFICATION_MAX_INLINE_WAIT_SECONDS = env.float("NOTIFICATION_MAX_INLINE_WAIT_SECONDS", default=0.5)
+# A claim older than this belongs to a worker that died mid-send: the sweeper marks the row FAILED
+# (never resent: it may have reached the member). Well above TELEGRAM_SEND_TIMEOUT_SECONDS.
+NOTIFICATION_CLAIM_STALE_SECONDS = env.int("NOTIFICATION_CLAIM_STALE_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["fail-stale-notification-claims"] = {
+    "task": "notifications.tasks.fail_stale_notification_claims",
+    "schedule": crontab(minute="*/5"),
+}
+
 PAYMENT_SERVICE_URL = env("PAYMENT_SERVICE_URL", default="")
 PAYMENT_SERVICE_TIMEOUT = env.float("PAYMENT_SERVICE_TIMEOUT", default=5.0)
 # A payment event's timestamp must lie in [now - MAX_AGE, now + MAX_AHEAD], else it is dead-lettered
@@ -506,7 +532,7 @@ WORKOUT_IDLE_MINUTES = env.float("WORKOUT_IDLE_MINUTES", default=10.0)
 # ---------------------------------------------------------------------------
 # LOG_FORMAT=json gives one JSON object a line (production's default) for log shippers.
 LOG_FORMAT = env("LOG_FORMAT", default="plain")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},

@@ -29,3 +29,7 @@ SIMPLE_JWT = {**SIMPLE_JWT}  # noqa: F405
 # Server processes started by end-to-end tests get the suite's pair as files (base.py read them).
 if not (os.environ.get("JWT_PRIVATE_KEY_PATH") and os.environ.get("JWT_PUBLIC_KEY_PATH")):
     SIMPLE_JWT["SIGNING_KEY"], SIMPLE_JWT["VERIFYING_KEY"] = _ephemeral_rsa_pair()
+
+# A minute's debounce window: a test's second rep is inside it however slow the machine is (tests
+# that step through a window give the counter a clock of their own: workouts/tests/test_counter.py).
+REP_MIN_INTERVAL_MS = int(os.environ.get("REP_MIN_INTERVAL_MS", 60_000))

@@ -46,29 +46,3 @@ async def test_real_reps_move_the_rep_outcome_counters_and_the_connection_gauge(
     }
     assert WS_CONNECTIONS_TOTAL.labels("/ws/workout")._value.get() == accepted_before + 1
     assert WS_CONNECTIONS.labels("/ws/workout")._value.get() == open_before
-
-
-def _serving_threads(receiver_delay: float = 0.0) -> tuple[list, object]:
-    """Records the thread each request's synchronous code runs on (the objects: idents are reused)."""
-    import threading
-    import time
-
-    from django.core.signals import request_started
-
-    threads: list[threading.Thread] = []
-
-    def record(**kwargs) -> None:
-        threads.append(threading.current_thread())
-        time.sleep(receiver_delay)
-
-    request_started.connect(record, weak=False)
-    return threads, lambda: request_started.disconnect(record)
-
-
-async def _get(application, path: str) -> dict:
-    from channels.testing import HttpCommunicator
-
-    communicator = HttpCommunicator(application, "GET", path, headers=[(b"host", b"localhost")])
-    response = await communicator.get_response(timeout=5)
-    await communicator.wait()  # the application's own end of the request (closing the response)
-    return response

@@ -10,7 +10,6 @@ from classes.models import Booking, BookingStatus
 from classes.tests.factories import ClassSessionFactory
 from club.models import AccessLevel, ClientStatus, PaymentStatus
 from club.tests.factories import ClientFactory, MembershipFactory, PaymentFactory
-from config.celery import app as celery_app
 from training.models import Intensity, MuscleGroup, TrainingType
 from training.tests.factories import ExerciseFactory, TrainingExerciseFactory, TrainingFactory
 from workouts.tests.factories import WorkoutSessionFactory
@@ -26,14 +25,6 @@ def at(text: str) -> datetime.datetime:
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run tasks in-process: for tests of the API and services that need no worker."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -26,6 +26,10 @@ def test_beat_runs_every_periodic_job_on_its_utc_schedule(db):  # start-up runs 
         "celery.backend_cleanup": ("celery.backend_cleanup", crontab(hour=4, minute=0)),
         "purge-old-report-files": ("reports.tasks.purge_old_report_files", crontab(hour=4, minute=30)),
         "fail-stale-reports": ("reports.tasks.fail_stale_reports", crontab(minute="*/15")),
+        "fail-stale-notification-claims": (
+            "notifications.tasks.fail_stale_notification_claims",
+            crontab(minute="*/5"),
+        ),
         "generate-timetable": ("classes.tasks.generate_timetable", crontab(hour=1, minute=10)),
         "mark-class-no-shows": ("classes.tasks.mark_no_shows", crontab(minute="*/15")),
         "notify-memberships-ending": ("club.tasks.notify_memberships_ending", crontab(hour=9, minute=0)),

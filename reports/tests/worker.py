@@ -4,9 +4,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -15,17 +15,13 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from reports.models import Report, ReportStatus
+from tests import timing
 
 BASE_DIR = Path(settings.BASE_DIR)
 
 
-def wait_until(condition, *, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+# A worker process starts and finishes reports: a longer deadline than the suite's default.
+wait_until = partial(timing.wait_until, timeout=20.0)
 
 
 def database_url() -> str:
@@ -55,13 +51,23 @@ class CeleryWorker:
     """`celery -A config worker` with one prefork child, so "the process running the task" is unambiguous."""
 
     def __init__(
-        self, *, media_root: Path, log_path: Path, queues: str | None = None, name: str = "reports-test"
+        self,
+        *,
+        media_root: Path,
+        log_path: Path,
+        queues: str | None = None,
+        name: str = "reports-test",
+        env: dict[str, str] | None = None,
+        purge: bool = True,
     ) -> None:
         self.name = f"{name}-{uuid.uuid4().hex[:8]}@localhost"
         self.media_root = media_root
         self.log_path = log_path
         # Every queue a task of the suite may go to, unless a test asks for the Procfile's split.
         self.queues = queues or f"celery,{settings.REPORT_STAFF_QUEUE},{settings.REPORT_QUEUE}"
+        self.env = env or {}  # settings of this worker's own (the notification tests' fake Telegram, limits)
+        # A worker started to take over a killed one's tasks must not purge them.
+        self.purge = purge
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -71,10 +77,19 @@ class CeleryWorker:
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(self.media_root),
+            **self.env,
         }
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--hostname", self.name, "-Q", self.queues]
         # --purge: messages an earlier, interrupted run left in this namespace's queue are not ours.
-        command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "--purge"]
+        command += [
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            *(["--purge"] if self.purge else []),
+        ]
         command += ["--without-gossip", "--without-mingle"]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -11,6 +11,7 @@ from django.test import override_settings
 from playwright.sync_api import sync_playwright
 
 from tests.browser.support import DESKTOP, AppServer, Problems, chromium_path, launch
+from tests.eager import celery_tasks_eager
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -72,13 +73,8 @@ def report_worker(server, tmp_path_factory):
     """
     if server.media_root is None:
         # The WSGI fallback serves from this process: run the task in it, as a worker would.
-        from config.celery import app as celery_app
-
-        eager = celery_app.conf.task_always_eager
-        celery_app.conf.task_always_eager = True
-        with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        with celery_tasks_eager(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
             yield None
-        celery_app.conf.task_always_eager = eager
         return
     if not settings.CELERY_BROKER_URL.startswith("amqp"):
         yield None

@@ -5,12 +5,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response
+
+from tests.timing import wait_until
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -96,16 +97,16 @@ class AppServer:
         )
 
     def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answering() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"daphne exited with {self.process.returncode}")
             try:
                 urllib.request.urlopen(f"{self.url}/health", timeout=1)
-                return
             except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"daphne at {self.url} did not answer within {timeout} s")
+                return False
+            return True
+
+        wait_until(answering, timeout=timeout, interval=0.1, message=f"daphne at {self.url}")
 
     def stop(self) -> None:
         self.process.terminate()

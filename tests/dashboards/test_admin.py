@@ -7,7 +7,6 @@ from django.urls import reverse
 from accounts.tests.factories import AdminFactory
 from club.models import Client, ClientStatus
 from club.tests.factories import ClientFactory, PaymentFactory
-from config.celery import app as celery_app
 from reports.models import Report, ReportKind, ReportStatus
 
 pytestmark = pytest.mark.django_db
@@ -99,14 +98,10 @@ def test_the_admin_has_no_action_that_moves_a_paid_until_date_without_a_payment(
     assert "Extend membership" not in changelist
 
 
-def test_requesting_progress_reports_from_the_admin(client, superuser, django_capture_on_commit_callbacks):
+def test_requesting_progress_reports_from_the_admin(client, superuser, django_capture_on_commit_callbacks, eager_tasks):
     member = ClientFactory()
-    celery_app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = run_action(client, "request_progress_reports", [member])
-    finally:
-        celery_app.conf.task_always_eager = False
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(client, "request_progress_reports", [member])
 
     report = Report.objects.get()
     assert (report.kind, report.client, report.requested_by, report.status) == (

@@ -3,18 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from reports.models import Report, ReportKind, ReportStatus
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager_tasks():
-    """The report task runs in-process when the request commits, as a worker would run it."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

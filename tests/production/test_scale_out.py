@@ -8,7 +8,6 @@ import datetime
 import json
 import re
 import threading
-import time
 
 import httpx
 import psycopg
@@ -27,6 +26,7 @@ from club.tests.factories import ClientFactory, PaymentFactory
 from reports.models import Report
 from tests.production.conftest import cleanup, make_topology, publish_payment_event, require_services
 from tests.production.topology import metric_value, wait_until
+from tests.timing import eventually
 
 pytestmark = [
     pytest.mark.postgres,
@@ -206,7 +206,9 @@ def test_postgres_connections_killed_under_load_give_503s_at_most_and_the_pool_r
     killed = 0
     with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True) as admin:
         for _ in range(4):
-            time.sleep(0.4)
+            # Each kill comes once the webs have served more requests (and so hold connections again).
+            served = len(statuses)
+            wait_until(lambda served=served: len(statuses) >= served + 20, message="more requests served")
             # Only the topology's connections to this test database.
             killed += admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
@@ -294,16 +296,15 @@ async def test_one_user_holds_at_most_five_workout_sockets_across_both_web_proce
         # A socket closed on one process frees a place on the other (once web-2's one-second memo of
         # its refusal lapses: a device reconnects with back-off).
         await held.pop(0).close()
-        deadline = time.monotonic() + 30
-        while True:
+
+        async def let_in() -> bool:
             async with ws_connect(f"{web_2.ws_url}/ws/workout?token={token}") as replacement:
                 try:
-                    if (await send(replacement, TAP))["event"] in {"rep_update", "rep_ignored"}:
-                        break
+                    return (await send(replacement, TAP))["event"] in {"rep_update", "rep_ignored"}
                 except ConnectionClosed:
-                    pass  # still refused (4429)
-            assert time.monotonic() < deadline, "the place freed on web-1 never became usable on web-2"
-            await asyncio.sleep(0.2)
+                    return False  # still refused (4429)
+
+        await eventually(let_in, timeout=30, interval=0.2, message="the place freed on web-1 usable on web-2")
     finally:
         for websocket in held:
             await websocket.close()

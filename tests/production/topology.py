@@ -17,12 +17,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
+
+from tests import timing
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -88,13 +90,8 @@ def free_port() -> int:
             return port
 
 
-def wait_until(condition, *, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+# Whole server processes start, stop and reconnect: a longer deadline than the suite's default.
+wait_until = partial(timing.wait_until, timeout=30.0, interval=0.1)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 import pytest
 from django.conf import settings as django_settings
 
+from tests.timing import FakeClock
 from workouts.counter import RepCounter
+
+STORES = [pytest.param("embedded"), pytest.param("redis", marks=pytest.mark.redis)]
 
 
 @pytest.fixture(autouse=True)
@@ -10,10 +13,22 @@ def counter_namespace(rep_counter_namespace):
     return rep_counter_namespace
 
 
-@pytest.fixture(
-    params=[pytest.param("embedded"), pytest.param("redis", marks=pytest.mark.redis)],
-)
+def store_url(store: str) -> str | None:
+    return None if store == "embedded" else django_settings.REDIS_URL
+
+
+@pytest.fixture(params=STORES)
 def rep_counter(request, counter_namespace):
     """The one counter, on both of its stores: the embedded fakeredis and the suite's Redis."""
-    url = None if request.param == "embedded" else django_settings.REDIS_URL
-    return RepCounter(url, prefix=counter_namespace, cluster=False)
+    return RepCounter(store_url(request.param), prefix=counter_namespace, cluster=False)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=STORES)
+def clocked_counter(request, counter_namespace, clock):
+    """`rep_counter` on the test's clock instead of the Redis server's: the test moves time."""
+    return RepCounter(store_url(request.param), prefix=counter_namespace, cluster=False, clock=clock)

@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import httpx
 import pytest
 import redis
 from rest_framework_simplejwt.tokens import AccessToken
+
+from tests.timing import wait_until
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -26,15 +27,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 class RedisServer:

@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-import time
 
 import pytest
 import redis
@@ -66,14 +65,14 @@ def _cluster_ok(port: int) -> bool:
 
 
 @pytest.fixture
-def cluster_counter(cluster_url, counter_namespace):
-    return RepCounter(cluster_url, prefix=counter_namespace, cluster=True)
+def cluster_counter(cluster_url, counter_namespace, clock):
+    return RepCounter(cluster_url, prefix=counter_namespace, cluster=True, clock=clock)
 
 
 USERS = range(1, 31)  # enough users for their keys to land on every node
 
 
-async def test_reps_debounce_settle_and_the_live_index_work_on_a_cluster(cluster_counter, cluster_url, settings):
+async def test_reps_debounce_settle_and_the_live_index_work_on_a_cluster(cluster_counter, cluster_url, settings, clock):
     settings.REP_MIN_INTERVAL_MS_BY_TYPE = {"tap": 0}
     client = RedisCluster.from_url(cluster_url)
     # A user's keys share the user's slot; the users spread over all three masters.
@@ -93,7 +92,7 @@ async def test_reps_debounce_settle_and_the_live_index_work_on_a_cluster(cluster
         if user_id % 2:
             with cluster_counter.finish_lock(user_id=user_id, exercise_type="tap"):
                 left = cluster_counter.settle(
-                    user_id=user_id, exercise_type="tap", workout_id=user_id, amount=user_id, saved_at=time.time()
+                    user_id=user_id, exercise_type="tap", workout_id=user_id, amount=user_id, saved_at=clock()
                 )
             assert left == 0
 

@@ -5,6 +5,7 @@ import time
 import pytest
 import redis
 
+from tests.timing import wait_until
 from workouts.counter import CounterBusy, CounterUnavailable, RepCounter, RepOutcome
 from workouts.tests.helpers import redis_server
 
@@ -13,7 +14,8 @@ USER, OTHER_USER = 7, 8
 
 @pytest.fixture(autouse=True)
 def intervals(settings):
-    settings.REP_MIN_INTERVAL_MS = 500
+    # A minute: on the server's clock, a second rep of a test is inside the window however slow the machine.
+    settings.REP_MIN_INTERVAL_MS = 60_000
     # `burpee` has a short window so tests can step past it; `tap` is not debounced at all.
     settings.REP_MIN_INTERVAL_MS_BY_TYPE = {"burpee": 300, "tap": 0}
 
@@ -28,11 +30,21 @@ async def test_first_rep_is_counted(rep_counter):
     assert await count(rep_counter, exercise_type="squat") == RepOutcome(counted=True, total_reps=1)
 
 
-async def test_rep_inside_the_window_is_debounced_and_the_next_one_after_it_counts(rep_counter):
-    await count(rep_counter, exercise_type="burpee")
-    assert await count(rep_counter, exercise_type="burpee") == RepOutcome(counted=False, total_reps=1)
-    await asyncio.sleep(0.35)
-    assert await count(rep_counter, exercise_type="burpee") == RepOutcome(counted=True, total_reps=2)
+async def test_rep_inside_the_window_is_debounced_and_the_next_one_after_it_counts(clocked_counter, clock):
+    await count(clocked_counter, exercise_type="burpee")
+    assert await count(clocked_counter, exercise_type="burpee") == RepOutcome(counted=False, total_reps=1)
+    clock.advance(0.299)
+    assert await count(clocked_counter, exercise_type="burpee") == RepOutcome(counted=False, total_reps=1)
+    clock.advance(0.001)  # the 300 ms window is over
+    assert await count(clocked_counter, exercise_type="burpee") == RepOutcome(counted=True, total_reps=2)
+    # A debounced rep does not move the window: the next one counts 300 ms after the last counted.
+    clock.advance(0.3)
+    assert await count(clocked_counter, exercise_type="burpee") == RepOutcome(counted=True, total_reps=3)
+
+
+async def test_the_server_clock_debounces_by_default(rep_counter):
+    await count(rep_counter, exercise_type="squat")
+    assert await count(rep_counter, exercise_type="squat") == RepOutcome(counted=False, total_reps=1)
 
 
 async def test_types_and_users_are_counted_independently(rep_counter):
@@ -75,26 +87,42 @@ async def test_settle_resets_the_debounce_window(rep_counter):
     assert await count(rep_counter, exercise_type="squat") == RepOutcome(counted=True, total_reps=1)
 
 
-async def test_idle_counter_expires(rep_counter, settings):
-    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 0.2
-    await count(rep_counter, 3)
-    await asyncio.sleep(0.3)
-    assert rep_counter.total(user_id=USER, exercise_type="tap") == 0
-    assert await count(rep_counter) == RepOutcome(counted=True, total_reps=1)
+async def test_idle_counter_expires(clocked_counter, clock, settings):
+    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 60
+    await count(clocked_counter, 3)
+    clock.advance(59.999)
+    assert clocked_counter.total(user_id=USER, exercise_type="tap") == 3
+    clock.advance(0.001)
+    assert clocked_counter.total(user_id=USER, exercise_type="tap") == 0
+    assert await count(clocked_counter) == RepOutcome(counted=True, total_reps=1)
 
 
-async def test_active_counts_are_the_unfinished_counters_most_recent_rep_first(rep_counter):
-    started = time.time()
-    await count(rep_counter, 3, user_id=USER)
-    await count(rep_counter, 2, user_id=OTHER_USER, exercise_type="squat")  # debounced: 1
-    await count(rep_counter, 4, user_id=9)
-    rep_counter.settle(user_id=9, exercise_type="tap", workout_id=1, amount=4, saved_at=time.time())  # finished
+async def test_a_rep_keeps_the_counter_from_idling_out(clocked_counter, clock, settings):
+    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 60
+    await count(clocked_counter, 2)
+    clock.advance(50)
+    await count(clocked_counter)
+    clock.advance(50)
+    assert clocked_counter.total(user_id=USER, exercise_type="tap") == 3
 
-    active = await rep_counter.active_counts(limit=10)
 
-    assert [(c.user_id, c.exercise_type, c.total_reps) for c in active] == [(OTHER_USER, "squat", 1), (USER, "tap", 3)]
-    assert all(started - 0.5 <= c.last_rep_at <= time.time() + 0.5 for c in active)
-    assert [c.user_id for c in await rep_counter.active_counts(limit=1)] == [OTHER_USER]
+async def test_active_counts_are_the_unfinished_counters_most_recent_rep_first(clocked_counter, clock):
+    await count(clocked_counter, 3, user_id=USER)
+    user_last_rep = clock()
+    clock.advance(1)
+    await count(clocked_counter, 2, user_id=OTHER_USER, exercise_type="squat")  # debounced: 1
+    other_last_rep = clock()
+    clock.advance(1)
+    await count(clocked_counter, 4, user_id=9)
+    clocked_counter.settle(user_id=9, exercise_type="tap", workout_id=1, amount=4, saved_at=clock())  # finished
+
+    active = await clocked_counter.active_counts(limit=10)
+
+    assert [(c.user_id, c.exercise_type, c.total_reps, c.last_rep_at) for c in active] == [
+        (OTHER_USER, "squat", 1, other_last_rep),
+        (USER, "tap", 3, user_last_rep),
+    ]
+    assert [c.user_id for c in await clocked_counter.active_counts(limit=1)] == [OTHER_USER]
 
 
 async def test_a_rep_after_a_finish_makes_the_counter_active_again(rep_counter):
@@ -105,11 +133,14 @@ async def test_a_rep_after_a_finish_makes_the_counter_active_again(rep_counter):
     assert [c.total_reps for c in await rep_counter.active_counts(limit=10)] == [1]
 
 
-async def test_idle_counters_are_not_active(rep_counter, settings):
-    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 0.2
-    await count(rep_counter, 3)
-    await asyncio.sleep(0.3)
-    assert await rep_counter.active_counts(limit=10) == []
+async def test_idle_counters_are_not_active(clocked_counter, clock, settings):
+    settings.WORKOUT_IDLE_EXPIRY_SECONDS = 60
+    await count(clocked_counter, 3)
+    await count(clocked_counter, 2, user_id=OTHER_USER)
+    clock.advance(59)
+    await count(clocked_counter, user_id=OTHER_USER)  # still going
+    clock.advance(1)
+    assert [(c.user_id, c.total_reps) for c in await clocked_counter.active_counts(limit=10)] == [(OTHER_USER, 3)]
 
 
 def test_second_finish_waits_for_the_first_and_gives_up_busy(rep_counter, settings):
@@ -155,11 +186,22 @@ def test_a_finish_beyond_the_pool_cap_waits_for_a_connection_instead_of_failing(
     counter = RepCounter(settings.REDIS_URL, prefix=counter_namespace)
     # Another thread (another finish) holds the only connection for a moment. redis-py 8's plain
     # pool would refuse the second caller ("Too many connections"); the blocking pool makes it wait.
-    holder = threading.Thread(target=counter._sync.blpop, args=[f"{counter_namespace}:nothing", 0.3])
+    settings.WORKOUT_COUNTER_POOL_TIMEOUT = 30
+    holder = threading.Thread(target=counter._sync.blpop, args=[f"{counter_namespace}:nothing", 1])
     holder.start()
-    time.sleep(0.05)
+    wait_until(lambda: blocked_in_blpop(settings.REDIS_URL), message="the other finish holding the connection")
     assert counter.total(user_id=USER, exercise_type="tap") == 0
     holder.join()
+
+
+def blocked_in_blpop(url: str) -> bool:
+    """Whether a client of this Redis database is blocked in BLPOP (the suite's database is its own)."""
+    client = redis.Redis.from_url(url)
+    try:
+        database = client.connection_pool.connection_kwargs.get("db", 0)
+        return any(c["cmd"] == "blpop" and int(c["db"]) == database for c in client.client_list())
+    finally:
+        client.close()
 
 
 @pytest.mark.redis  # a private redis-server besides the suite's
@@ -174,13 +216,6 @@ async def test_a_rep_while_redis_is_down_is_refused_and_counting_resumes_by_itse
             counter.total(user_id=USER, exercise_type="tap")
         server.start()
         assert await count_when_reachable(counter) == RepOutcome(True, 3)
-
-
-async def eventually(condition, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
-        await asyncio.sleep(0.05)
 
 
 async def count_when_reachable(counter, **kwargs) -> RepOutcome:
@@ -219,14 +254,16 @@ async def test_acknowledged_reps_and_settles_survive_a_redis_crash_with_its_appe
         assert {(c.user_id, c.total_reps) for c in active} == {(USER, 3), (OTHER_USER, 2)}
 
 
-async def test_a_settle_of_a_workout_saved_before_the_counter_idled_out_changes_nothing(rep_counter, settings):
+async def test_a_settle_of_a_workout_saved_before_the_counter_idled_out_changes_nothing(
+    clocked_counter, clock, settings
+):
     # A finish whose settle never reached Redis is settled by the next finish; by then the counter
     # may have idled out and started again: the old workout must not eat the new reps.
     settings.WORKOUT_IDLE_EXPIRY_SECONDS = 3600
-    saved_at = time.time() - 2 * 3600
-    await count(rep_counter, 3)
-    assert rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=3, saved_at=saved_at) == 3
-    assert rep_counter.settle(user_id=USER, exercise_type="tap", workout_id=2, amount=2, saved_at=time.time()) == 1
+    saved_at = clock() - 2 * 3600  # before this counter started, beyond the slack (half the idle expiry)
+    await count(clocked_counter, 3)
+    assert clocked_counter.settle(user_id=USER, exercise_type="tap", workout_id=1, amount=3, saved_at=saved_at) == 3
+    assert clocked_counter.settle(user_id=USER, exercise_type="tap", workout_id=2, amount=2, saved_at=clock()) == 1
 
 
 async def test_a_settle_of_an_older_workout_than_the_last_settled_changes_nothing(rep_counter):
