@@ -10,7 +10,7 @@ PORT ?= 8000
 # (docs/deployment.md); bind HOST to loopback or the proxy's network then.
 DAPHNE_PROXY_HEADERS := $(if $(strip $(FORWARDED_ALLOW_IPS)),--proxy-headers)
 
-.PHONY: run test lint format install migrate keys lock clean chromium screenshots screenshots-admin audit bench
+.PHONY: run test lint format install migrate keys lock clean chromium screenshots screenshots-admin audit bench messages compilemessages gettext
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test: lint
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# GNU gettext, for `make messages` and the test that extracts every string (tests/test_translations.py).
+gettext:
+	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
+
 # Every dashboard page at desktop and phone width, into docs/screenshots/ (a throwaway demo database).
 screenshots: install chromium
 	$(BIN)/python scripts/screenshots.py
@@ -68,6 +72,20 @@ audit: install
 # The production topology on loopback, seeded, measured by each benchmark script: benchmarks/run_all.py.
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# Translations (docs/i18n.md). `make messages` extracts every string of the templates, the Python code
+# and static/js into the catalogs (the root locale/ and each app's own locale/), keeping what is
+# translated; translate what it added, then it compiles them. The compiled .mo files are committed, so
+# `make run` serves Russian without gettext installed; extracting and compiling need gettext (msgfmt).
+I18N_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=build --ignore=node_modules --ignore=media \
+	--ignore=static/vendor --ignore=docs
+messages: install gettext
+	$(BIN)/python manage.py makemessages --locale ru --no-obsolete $(I18N_IGNORE)
+	$(BIN)/python manage.py makemessages --locale ru --no-obsolete --domain djangojs $(I18N_IGNORE)
+	$(MAKE) compilemessages
+
+compilemessages: install gettext
+	$(BIN)/python manage.py compilemessages --locale ru $(I18N_IGNORE)
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -22,5 +22,6 @@ urlpatterns = [
     path("login/telegram/", views.telegram_widget_login, name="login-telegram"),
     path("login/confirm/", views.TelegramConfirmLoginView.as_view(), name="login-confirm"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", views.language_choose, name="language"),
     *router.urls,
 ]

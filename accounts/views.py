@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from accounts import services
 from accounts.exceptions import NotConfirmedYet, SignInUnavailable
@@ -159,3 +160,14 @@ def telegram_widget_login(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure())
     return redirect(next_url if safe else settings.LOGIN_REDIRECT_URL)
+
+
+@require_POST
+def language_choose(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher: Django's `set_language` (cookie, safe redirect to `next`), and
+    for a signed-in user the choice saved on the account, so it follows them to other browsers."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_language_set(user=request.user, language=language)
+    return response

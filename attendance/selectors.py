@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import ExtractHour, TruncWeek
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.permissions import is_staff_member
@@ -93,7 +94,7 @@ def client_visits_per_week(*, user: User, client: Client, today: datetime.date) 
         for week, n in counts.items()
     }
     mondays = [first_monday + datetime.timedelta(weeks=i) for i in range(VISIT_WEEKS)]
-    return Series(labels=[monday.strftime("%d %b") for monday in mondays], values=[counts.get(m, 0) for m in mondays])
+    return Series(labels=[date_format(monday, "d M") for monday in mondays], values=[counts.get(m, 0) for m in mondays])
 
 
 def with_attendance_risk(clients: QuerySet[Client], *, today: datetime.date | None = None) -> QuerySet[Client]:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -98,7 +99,7 @@ def desk_today(request: HttpRequest) -> HttpResponse:
 def my_card(request: HttpRequest) -> HttpResponse:
     """The member's own page: the card to show at the door (refreshed before it expires) and its visits."""
     if not has_member_card(request.user):
-        raise Http404("Only club members have a member card.")
+        raise Http404(_("Only club members have a member card."))
     client = request.user.client
     payload = cards.phone_card_payload(client.pk)
     context = {
@@ -120,7 +121,9 @@ def printed_card(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(client_list(user=request.user).select_related("membership"), pk=pk)
     if request.method == "POST":
         services.member_card_issue(client=client, staff=request.user)
-        messages.success(request, f"Issued a new card for {client}: earlier printed cards no longer work.")
+        messages.success(
+            request, _("Issued a new card for %(client)s: earlier printed cards no longer work.") % {"client": client}
+        )
         return redirect("attendance:printed-card", client.pk)
     card = services.member_card_current(client=client, staff=request.user)
     context = {

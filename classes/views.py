@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_page
@@ -102,9 +103,13 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
         _refused(request, error)
     else:
         if booking.waitlist_position:
-            messages.warning(request, f"{client} is on the waitlist at position {booking.waitlist_position}.")
+            messages.warning(
+                request,
+                _("%(client)s is on the waitlist at position %(position)s.")
+                % {"client": client, "position": booking.waitlist_position},
+            )
         else:
-            messages.success(request, f"{client} is booked.")
+            messages.success(request, _("%(client)s is booked.") % {"client": client})
     return redirect("classes:session-detail", pk=session.pk)
 
 
@@ -117,7 +122,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except (ApplicationError, ValidationError) as error:
         _refused(request, error)
     else:
-        messages.success(request, "The session is cancelled; its members are told why.")
+        messages.success(request, _("The session is cancelled; its members are told why."))
     return redirect("classes:session-detail", pk=session.pk)
 
 
@@ -130,7 +135,11 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as error:
         _refused(request, error)
     else:
-        messages.success(request, f"{booking.client}'s booking is {booking.get_status_display().lower()}.")
+        messages.success(
+            request,
+            _("%(client)s's booking is %(status)s.")
+            % {"client": booking.client, "status": booking.get_status_display().lower()},
+        )
     return redirect("classes:session-detail", pk=booking.session_id)
 
 

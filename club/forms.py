@@ -2,6 +2,7 @@ import secrets
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -20,7 +21,7 @@ class DateInput(forms.DateInput):
 class MembershipChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         level = obj.get_access_level_display() if obj.access_level else _("Membership")
-        return _("%(level)s · %(price)s a month") % {"level": level, "price": obj.price}
+        return _("%(level)s · %(price)s a month") % {"level": level, "price": localize(obj.price)}
 
 
 # ---------------------------------------------------------------------------
@@ -138,9 +139,10 @@ class ClientForm(forms.ModelForm):
 class ClientSignUpForm(ClientForm):
     """A new member: the USER account it signs in with, then its profile, saved by `client_register`."""
 
-    username = forms.CharField(max_length=50, help_text=_("What the member signs in with."))
-    email = forms.EmailField(max_length=100)
+    username = forms.CharField(label=_("Username"), max_length=50, help_text=_("What the member signs in with."))
+    email = forms.EmailField(label=_("Email"), max_length=100)
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("At least 8 characters, not only digits, not a common password."),
     )
@@ -185,8 +187,8 @@ class SaleForm(forms.Form):
 class MemberJoinForm(SaleForm):
     """The admin's "New member": sign-in account, profile and first sale, saved by club.services.member_join."""
 
-    username = forms.CharField(max_length=50, help_text=_("What the member signs in with."))
-    email = forms.EmailField(max_length=100)
+    username = forms.CharField(label=_("Username"), max_length=50, help_text=_("What the member signs in with."))
+    email = forms.EmailField(label=_("Email"), max_length=100)
     password = forms.CharField(
         label=_("Password"),
         required=False,
@@ -196,7 +198,10 @@ class MemberJoinForm(SaleForm):
     first_name = forms.CharField(label=_("First name"), max_length=50)
     last_name = forms.CharField(label=_("Last name"), max_length=50)
     phone_number = forms.CharField(
-        label=_("Phone"), max_length=20, widget=forms.TelInput, help_text=_("However it is written: +7 912 345-67-89.")
+        label=_("Phone"),
+        max_length=20,
+        widget=forms.TelInput,
+        help_text=_("However it is written: +7 912 345-67-89."),
     )
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", "—"), *Gender.choices])

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import staff_page
@@ -51,7 +52,11 @@ def client_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{client} is now a club member and can sign in as {client.user.username}.")
+            messages.success(
+                request,
+                _("%(client)s is now a club member and can sign in as %(username)s.")
+                % {"client": client, "username": client.user.username},
+            )
             return redirect("dashboard:client-detail", client.pk)
     return render(request, "club/client_form.html", {"form": form, "creating": True})
 
@@ -67,6 +72,6 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Saved the profile of {client}.")
+            messages.success(request, _("Saved the profile of %(client)s.") % {"client": client})
             return redirect("dashboard:client-detail", client.pk)
     return render(request, "club/client_form.html", {"form": form, "client": client, "creating": False})

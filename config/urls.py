@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.permissions import is_admin
@@ -8,6 +9,8 @@ from core.views import metrics
 
 urlpatterns = [
     path("", include("core.urls")),
+    # The Russian (or English) strings of static/js, for the pages whose scripts write text (docs/i18n.md).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # core serves the metrics; who may read them besides a scraper with the token is accounts' rule.
     path("metrics", metrics, {"user_allowed": is_admin}, name="metrics"),
     path("dashboard/", include("dashboard.urls")),

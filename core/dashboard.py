@@ -8,6 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from core.exceptions import ApplicationError
 
@@ -59,10 +60,10 @@ class SearchableSelect(forms.Select):
     queryset; only the rendering is bounded, so a club of thousands of clients is never listed whole.
     """
 
-    def __init__(self, *, search_url: str, placeholder: str = "Search by name or phone", limit: int = PICKER_LIMIT):
+    def __init__(self, *, search_url: str, placeholder: str | None = None, limit: int = PICKER_LIMIT):
         super().__init__()
         self.search_url = search_url
-        self.placeholder = placeholder
+        self.placeholder = placeholder or gettext("Search by name or phone")
         self.limit = limit
 
     @classmethod
@@ -98,8 +99,9 @@ class SearchableSelect(forms.Select):
             '<input type="search" class="picker-search" name="q" placeholder="{}" aria-label="{}" '
             'autocomplete="off" hx-get="{}" hx-params="q" hx-trigger="input changed delay:250ms, search" '
             'hx-target="next select" hx-swap="innerHTML" hx-sync="this:replace">',
-            "Type to search…",
-            f"{self.placeholder}: the list below shows the first {self.limit} matches",
+            gettext("Type to search…"),
+            gettext("%(placeholder)s: the list below shows the first %(limit)s matches")
+            % {"placeholder": self.placeholder, "limit": self.limit},
             self.search_url,
         )
         return format_html('<div class="picker">{}{}</div>', search, select)

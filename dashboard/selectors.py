@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from club.models import Client, ClientStatus
@@ -72,7 +73,7 @@ def training_minutes_per_week(*, user: User, client: Client, today: datetime.dat
         .order_by()
     )
     weeks = [first_monday + datetime.timedelta(weeks=n) for n in range(PROGRESS_WEEKS)]
-    return Series(labels=[week.strftime("%d %b") for week in weeks], values=[minutes.get(week, 0) for week in weeks])
+    return Series(labels=[date_format(week, "d M") for week in weeks], values=[minutes.get(week, 0) for week in weeks])
 
 
 def training_volume_by_muscle_group(*, user: User, client: Client) -> Series:
@@ -103,7 +104,7 @@ def reps_per_session(*, user: User, client: Client) -> Series:
     ordered = list(reversed(sessions))
     types = sorted({kind for _, kind, _ in ordered})
     return Series(
-        labels=[f"{timezone.localtime(created):%d %b %H:%M}" for created, _, _ in ordered],
+        labels=[date_format(timezone.localtime(created), "d M H:i") for created, _, _ in ordered],
         values=[reps for _, _, reps in ordered],
         series={kind: [reps if this == kind else None for _, this, reps in ordered] for kind in types},
     )

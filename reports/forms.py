@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from club.forms import DateInput
 from reports.models import MONEY_REPORT_KINDS, ReportFormat, ReportKind
@@ -8,16 +9,16 @@ from training.forms import ClientChoiceField
 
 
 class ReportRequestForm(forms.Form):
-    kind = forms.ChoiceField(label="Report", choices=ReportKind.choices)
-    format = forms.ChoiceField(label="File format", choices=ReportFormat.choices, initial=ReportFormat.PDF)
-    date_from = forms.DateField(label="From", widget=DateInput())
-    date_to = forms.DateField(label="To (inclusive)", widget=DateInput())
+    kind = forms.ChoiceField(label=_("Report"), choices=ReportKind.choices)
+    format = forms.ChoiceField(label=_("File format"), choices=ReportFormat.choices, initial=ReportFormat.PDF)
+    date_from = forms.DateField(label=_("From"), widget=DateInput())
+    date_to = forms.DateField(label=_("To (inclusive)"), widget=DateInput())
     client = ClientChoiceField(
-        label="Client",
+        label=_("Client"),
         required=False,
         queryset=None,
-        empty_label="Choose a client",
-        help_text="Only for a client progress report.",
+        empty_label=_("Choose a client"),
+        help_text=_("Only for a client progress report."),
     )
 
     def __init__(self, *args, clients, user, **kwargs):
@@ -49,7 +50,7 @@ class ReportRequestForm(forms.Form):
         cleaned = super().clean()
         # Said next to the field before the service would say it about `client_id`.
         if cleaned.get("kind") == ReportKind.CLIENT_PROGRESS and not cleaned.get("client"):
-            self.add_error("client", "Choose the client this progress report is about.")
+            self.add_error("client", _("Choose the client this progress report is about."))
         elif cleaned.get("kind") != ReportKind.CLIENT_PROGRESS:
             cleaned["client"] = None
         return cleaned

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import staff_page
@@ -55,9 +56,16 @@ def report_list(request: HttpRequest) -> HttpResponse:
             over_quota = error
         else:
             if report.status == ReportStatus.FAILURE:
-                messages.error(request, f"{report.get_kind_display()} could not be started: {report.error}")
+                messages.error(
+                    request,
+                    _("%(report)s could not be started: %(error)s")
+                    % {"report": report.get_kind_display(), "error": report.error},
+                )
             else:
-                messages.success(request, f"{report.get_kind_display()} requested: it is being generated now.")
+                messages.success(
+                    request,
+                    _("%(report)s requested: it is being generated now.") % {"report": report.get_kind_display()},
+                )
             return redirect("reports:report-detail", report.pk)
     page = paginate(request, selectors.report_list(user=request.user))
     if refused:  # a money report asked for by a trainer: the form says why, the status says forbidden
@@ -99,10 +107,14 @@ def report_row(request: HttpRequest, pk: int) -> HttpResponse:
 def report_download(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(request, pk)
     if report.status != ReportStatus.SUCCESS:
-        messages.error(request, f"The report is {report.get_status_display().lower()}: there is no file to download.")
+        messages.error(
+            request,
+            _("The report is %(status)s: there is no file to download.")
+            % {"status": report.get_status_display().lower()},
+        )
         return redirect("reports:report-detail", report.pk)
     if not report.file or not report.file.storage.exists(report.file.name):
-        messages.error(request, "The file of this report was deleted after its retention period; request it again.")
+        messages.error(request, _("The file of this report was deleted after its retention period; request it again."))
         return redirect("reports:report-detail", report.pk)
     return FileResponse(
         report.file.open("rb"),

@@ -1,5 +1,7 @@
 from django import forms
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from club.forms import ClientScopeMixin, DateInput
@@ -9,35 +11,39 @@ from training.models import Complexity, Exercise, MuscleGroup, PlanStatus, Train
 
 class ExerciseFilterForm(forms.Form):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
-        widget=forms.SearchInput(attrs={"placeholder": "Exercise name", "autocomplete": "off"}),
+        widget=forms.SearchInput(attrs={"placeholder": _("Exercise name"), "autocomplete": "off"}),
     )
     muscle_group = forms.ChoiceField(
-        label="Muscle group", required=False, choices=[("", "All muscle groups"), *MuscleGroup.choices]
+        label=_("Muscle group"), required=False, choices=[("", _("All muscle groups")), *MuscleGroup.choices]
     )
-    complexity_lvl = forms.ChoiceField(label="Level", required=False, choices=[("", "All levels"), *Complexity.choices])
+    complexity_lvl = forms.ChoiceField(
+        label=_("Level"), required=False, choices=[("", _("All levels")), *Complexity.choices]
+    )
 
 
 class TrainingFilterForm(ClientScopeMixin):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
-        widget=forms.SearchInput(attrs={"placeholder": "Title or client", "autocomplete": "off"}),
+        widget=forms.SearchInput(attrs={"placeholder": _("Title or client"), "autocomplete": "off"}),
     )
-    training_type = forms.ChoiceField(label="Type", required=False, choices=[("", "All types"), *TrainingType.choices])
+    training_type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("All types")), *TrainingType.choices]
+    )
 
 
 class PlanFilterForm(ClientScopeMixin):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
-        widget=forms.SearchInput(attrs={"placeholder": "Plan or client", "autocomplete": "off"}),
+        widget=forms.SearchInput(attrs={"placeholder": _("Plan or client"), "autocomplete": "off"}),
     )
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *PlanStatus.choices])
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *PlanStatus.choices])
 
 
 class ClientChoiceField(forms.ModelChoiceField):
@@ -50,7 +56,7 @@ class TrainingForm(forms.ModelForm):
         model = Training
         fields = ["client", "title", "training_type", "intensity", "duration_min", "date", "start_time", "description"]
         field_classes = {"client": ClientChoiceField}
-        labels = {"duration_min": "Duration (minutes)", "training_type": "Type"}
+        labels = {"duration_min": _("Duration (minutes)"), "training_type": _("Type")}
         widgets = {"date": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, clients, **kwargs):
@@ -61,18 +67,18 @@ class TrainingForm(forms.ModelForm):
 
 class ExerciseChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Exercise) -> str:
-        group = obj.get_muscle_group_display() if obj.muscle_group else "Other"
+        group = obj.get_muscle_group_display() if obj.muscle_group else _("Other")
         return f"{obj.title} · {group}"
 
 
 class ExerciseRowForm(forms.Form):
     """One exercise of a training; the defaults are the seed's (3 × 10, 60 s rest)."""
 
-    exercise = ExerciseChoiceField(queryset=Exercise.objects.order_by("muscle_group", "title"))
-    sets = forms.IntegerField(min_value=1, max_value=100, initial=3)
-    reps = forms.IntegerField(min_value=1, max_value=1000, initial=10)
-    rest_time_sec = forms.IntegerField(label="Rest (s)", min_value=0, max_value=3600, initial=60)
-    extra_weight = forms.DecimalField(label="Extra kg", required=False, min_value=0, max_digits=5, decimal_places=2)
+    exercise = ExerciseChoiceField(label=_("Exercise"), queryset=Exercise.objects.order_by("muscle_group", "title"))
+    sets = forms.IntegerField(label=_("Sets"), min_value=1, max_value=100, initial=3)
+    reps = forms.IntegerField(label=_("Reps"), min_value=1, max_value=1000, initial=10)
+    rest_time_sec = forms.IntegerField(label=_("Rest (s)"), min_value=0, max_value=3600, initial=60)
+    extra_weight = forms.DecimalField(label=_("Extra kg"), required=False, min_value=0, max_digits=5, decimal_places=2)
 
     def as_row(self) -> dict:
         return {name: self.cleaned_data[name] for name in ("exercise", "sets", "reps", "rest_time_sec", "extra_weight")}
@@ -101,8 +107,9 @@ class PlanUserField(forms.ModelChoiceField):
 
 class TrainingChoicesField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Training) -> str:
-        when = obj.date.strftime("%d %b %Y") if obj.date else "not scheduled"
-        return f"{obj.title} · {when} · {obj.duration_min} min"
+        when = date_format(obj.date, "j M Y") if obj.date else _("not scheduled")
+        values = {"title": obj.title, "when": when, "minutes": obj.duration_min}
+        return _("%(title)s · %(when)s · %(minutes)s min") % values
 
 
 class TrainingPlanForm(forms.ModelForm):
@@ -112,7 +119,7 @@ class TrainingPlanForm(forms.ModelForm):
         model = TrainingPlan
         fields = ["user", "title", "description", "status", "trainings"]
         field_classes = {"user": PlanUserField, "trainings": TrainingChoicesField}
-        labels = {"user": "For client"}
+        labels = {"user": _("For client")}
         widgets = {"trainings": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, trainings_of, **kwargs):
@@ -135,7 +142,7 @@ class TrainingPlanForm(forms.ModelForm):
         )
         self.fields["trainings"].queryset = trainings_of(self.chosen_user_id())
         self.fields["trainings"].required = False
-        self.fields["trainings"].help_text = "Only the chosen client's own trainings can be in the plan."
+        self.fields["trainings"].help_text = _("Only the chosen client's own trainings can be in the plan.")
 
     def chosen_user_id(self) -> int | None:
         raw = self.data.get(self.add_prefix("user")) if self.is_bound else self.initial.get("user")
@@ -146,4 +153,4 @@ class TrainingPlanForm(forms.ModelForm):
 
 
 class PlanStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=PlanStatus.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=PlanStatus.choices)

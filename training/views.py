@@ -6,6 +6,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_page
@@ -97,10 +99,19 @@ def _training_form_page(request: HttpRequest, training: Training | None) -> Http
         try:
             if training is None:
                 training = services.training_create(exercises=rows.rows(), **data)
-                messages.success(request, f"Created “{training.title}” with {len(rows.rows())} exercises.")
+                count = len(rows.rows())
+                messages.success(
+                    request,
+                    ngettext(
+                        "Created “%(title)s” with %(count)d exercise.",
+                        "Created “%(title)s” with %(count)d exercises.",
+                        count,
+                    )
+                    % {"title": training.title, "count": count},
+                )
             else:
                 services.training_update(training=training, data=data, exercises=rows.rows())
-                messages.success(request, f"Saved “{training.title}”.")
+                messages.success(request, _("Saved “%(title)s”.") % {"title": training.title})
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -167,10 +178,14 @@ def _plan_form_page(request: HttpRequest, plan: TrainingPlan | None) -> HttpResp
         try:
             if plan is None:
                 plan = services.training_plan_create(trainings=trainings, **data)
-                messages.success(request, f"Created the plan “{plan.title}” for {plan.user.client}.")
+                messages.success(
+                    request,
+                    _("Created the plan “%(title)s” for %(client)s.")
+                    % {"title": plan.title, "client": plan.user.client},
+                )
             else:
                 services.training_plan_update(plan=plan, data=data, trainings=trainings)
-                messages.success(request, f"Saved the plan “{plan.title}”.")
+                messages.success(request, _("Saved the plan “%(title)s”.") % {"title": plan.title})
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -225,11 +240,19 @@ def plan_status(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.training_plan_update(plan=plan, data={"status": form.cleaned_data["status"]})
         except ValidationError as error:
-            messages.error(request, f"The status of “{plan.title}” was not changed: {' '.join(error.messages)}")
+            messages.error(
+                request,
+                _("The status of “%(title)s” was not changed: %(reason)s")
+                % {"title": plan.title, "reason": " ".join(error.messages)},
+            )
         else:
-            messages.success(request, f"“{plan.title}” is now {plan.get_status_display().lower()}.")
+            messages.success(
+                request,
+                _("“%(title)s” is now %(status)s.")
+                % {"title": plan.title, "status": plan.get_status_display().lower()},
+            )
     else:
-        messages.error(request, "Choose one of the listed statuses.")
+        messages.error(request, _("Choose one of the listed statuses."))
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(back)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -41,9 +42,9 @@ def live_end(request: HttpRequest) -> JsonResponse:
     try:
         session = workout_end(actor=request.user, user_id=int(user_id), exercise_type=request.POST.get("type", ""))
     except CounterBusy:
-        return JsonResponse({"detail": "This workout is being finished right now."}, status=409)
+        return JsonResponse({"detail": _("This workout is being finished right now.")}, status=409)
     except CounterUnavailable:
-        return JsonResponse({"detail": "The rep counter is unreachable: try again in a moment."}, status=503)
+        return JsonResponse({"detail": _("The rep counter is unreachable: try again in a moment.")}, status=503)
     except ApplicationError as error:
         return JsonResponse({"detail": error.message}, status=409)
     return JsonResponse(

@@ -34,6 +34,7 @@ from accounts.services.tokens import (
 from accounts.services.users import (
     SELF_DELETION_REFUSED,
     user_create,
+    user_language_set,
     user_refresh_tokens_revoke,
     user_restore,
     user_soft_delete,
@@ -71,6 +72,7 @@ __all__ = [
     "tokens_refresh",
     "tokens_revoke",
     "user_create",
+    "user_language_set",
     "user_refresh_tokens_revoke",
     "user_restore",
     "user_soft_delete",

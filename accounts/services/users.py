@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -78,4 +79,14 @@ def user_soft_delete(*, user: User, actor: User | None = None) -> User:
 def user_restore(*, user: User) -> User:
     user.deleted_at = None
     user.save(update_fields=["deleted_at"])
+    return user
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Remember the language the user chose for pages (and messages); "" goes back to the browser's."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": gettext("Choose one of the offered languages.")})
+    user.language = language
+    user.save(update_fields=["language"])
     return user

@@ -3,6 +3,11 @@
 // row from its hidden DELETE input, so rows are hidden rather than taken out of the form.
 (function () {
   "use strict";
+  // The page's language from JavaScriptCatalog (/jsi18n/, loaded before this script); English without it.
+  const gettext = window.gettext || function (text) { return text; };
+  function format(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, name) { return String(values[name]); });
+  }
 
   function init(editor) {
     const prefix = editor.dataset.prefix;
@@ -19,7 +24,7 @@
     const field = (row, name) => row.querySelector("[name$='-" + name + "']");
     const title = (row) => {
       const select = field(row, "exercise");
-      return select && select.selectedIndex > 0 ? select.options[select.selectedIndex].text.split(" · ")[0] : "Exercise";
+      return select && select.selectedIndex > 0 ? select.options[select.selectedIndex].text.split(" · ")[0] : gettext("Exercise");
     };
 
     function renumber() {
@@ -46,7 +51,7 @@
       const row = list.lastElementChild;
       renumber();
       field(row, "exercise").focus();
-      announce("Added exercise " + liveRows().length + ".");
+      announce(format(gettext("Added exercise %(number)s."), { number: liveRows().length }));
     }
 
     function move(row, step) {
@@ -61,7 +66,7 @@
         list.insertBefore(target, row);
       }
       renumber();
-      announce(title(row) + " moved to position " + (liveRows().indexOf(row) + 1) + ".");
+      announce(format(gettext("%(name)s moved to position %(position)s."), { name: title(row), position: liveRows().indexOf(row) + 1 }));
     }
 
     function remove(row) {
@@ -70,7 +75,7 @@
       row.hidden = true;
       renumber();
       addButton.focus();
-      announce(name + " removed.");
+      announce(format(gettext("%(name)s removed."), { name: name }));
     }
 
     list.addEventListener("click", function (event) {
@@ -124,7 +129,7 @@
       dragged.classList.remove("dragging");
       dragged.draggable = false;
       renumber();
-      announce(title(dragged) + " moved to position " + (liveRows().indexOf(dragged) + 1) + ".");
+      announce(format(gettext("%(name)s moved to position %(position)s."), { name: title(dragged), position: liveRows().indexOf(dragged) + 1 }));
       dragged = null;
     });
 

@@ -40,6 +40,13 @@
   let repsCounted = 0;
   let finishedCount = 0;
   let attempt = 0;
+  // The page's language (JavaScriptCatalog at /jsi18n/ is loaded before this script); English without it.
+  const gettext = window.gettext || function (text) { return text; };
+  const pgettext = window.pgettext || function (context, text) { return text; };
+  function format(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, name) { return String(values[name]); });
+  }
+  const language = document.documentElement.lang || undefined;
 
   function setStatus(text, state) {
     status.textContent = text;
@@ -47,11 +54,11 @@
   }
 
   function clock(date) {
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    return date.toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
   }
 
   function dayAndTime(date) {
-    return date.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    return date.toLocaleString(language, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
   function note(text) {
@@ -63,7 +70,7 @@
 
   // The member's name, linked to the client page when there is one, and the username under it.
   function who(event, tag) {
-    const cellElement = cell(tag, "Who", "");
+    const cellElement = cell(tag, gettext("Who"), "");
     if (tag === "th") {
       cellElement.scope = "row";
     }
@@ -121,7 +128,7 @@
 
   async function endWorkout(button, row) {
     button.disabled = true;
-    button.textContent = "Ending…";
+    button.textContent = gettext("Ending…");
     const body = new URLSearchParams({ user_id: row.dataset.userId, type: row.dataset.type });
     try {
       const response = await fetch(root.dataset.endUrl, {
@@ -132,15 +139,15 @@
       });
       const answer = await response.json().catch(function () { return {}; });
       if (!response.ok) {
-        throw new Error(answer.detail || "The workout was not ended (" + response.status + ").");
+        throw new Error(answer.detail || format(gettext("The workout was not ended (%(status)s)."), { status: response.status }));
       }
       // The saved workout also arrives as a workout_finished event, which moves the row; this makes
       // the click visible at once even if the feed is reconnecting.
       removeRow(row.dataset.key);
-      announce.textContent = "Ended: " + answer.total_reps + " " + answer.type + " saved.";
+      announce.textContent = format(gettext("Ended: %(reps)s %(type)s saved."), { reps: answer.total_reps, type: answer.type });
     } catch (error) {
       button.disabled = false;
-      button.textContent = "End workout";
+      button.textContent = gettext("End workout");
       announce.textContent = error.message;
       window.alert(error.message);
     }
@@ -167,14 +174,14 @@
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button-secondary live-end";
-      button.textContent = "End workout";
-      button.setAttribute("aria-label", "End workout: " + event.type + " of " + (event.name || event.username));
+      button.textContent = gettext("End workout");
+      button.setAttribute("aria-label", format(gettext("End workout: %(type)s of %(name)s"), { type: event.type, name: event.name || event.username }));
       button.addEventListener("click", function () {
         endWorkout(button, row);
       });
       action.append(button);
-      const lastRep = cell("td", "Last rep", "", "live-last");
-      row.append(who(event, "th"), cell("td", "Exercise", event.type), cell("td", "Reps", "0", "num live-count"), lastRep, action);
+      const lastRep = cell("td", gettext("Last rep"), "", "live-last");
+      row.append(who(event, "th"), cell("td", gettext("Exercise"), event.type), cell("td", gettext("Reps"), "0", "num live-count"), lastRep, action);
       rows.set(key, row);
       activeBody.prepend(row);
     }
@@ -234,15 +241,15 @@
     const time = document.createElement("time");
     time.dateTime = event.created_at;
     time.textContent = dayAndTime(when);
-    const whenCell = cell("td", "When", "");
+    const whenCell = cell("td", gettext("When"), "");
     whenCell.append(time);
     const whoCell = who(event, "td");
     if (event.ended_by) {
-      whoCell.append(note("ended by @" + event.ended_by));
+      whoCell.append(note(format(gettext("ended by @%(username)s"), { username: event.ended_by })));
     }
     const row = document.createElement("tr");
     row.className = "live-new";
-    row.append(whenCell, whoCell, cell("td", "Exercise", event.type), cell("td", "Reps", String(event.total_reps), "num"));
+    row.append(whenCell, whoCell, cell("td", gettext("Exercise"), event.type), cell("td", gettext("Reps"), String(event.total_reps), "num"));
     finishedBody.prepend(row);
     while (finishedBody.rows.length > MAX_FINISHED_ROWS) {
       finishedBody.lastElementChild.remove();
@@ -253,24 +260,24 @@
     }
     finishedCount += 1;
     counters.finished.textContent = String(finishedCount);
-    announce.textContent = (event.name || event.username) + " finished " + event.total_reps + " " + event.type + ".";
+    announce.textContent = format(gettext("%(name)s finished %(reps)s %(type)s."), { name: event.name || event.username, reps: event.total_reps, type: event.type });
   }
 
   function retryLater() {
     // 1 s, 2 s, 4 s … up to 30 s, so a restarting server is not hammered by every open dashboard.
     const delay = Math.min(30000, 1000 * Math.pow(2, attempt));
     attempt += 1;
-    setStatus("Reconnecting in " + Math.round(delay / 1000) + " s…", "offline");
+    setStatus(format(gettext("Reconnecting in %(seconds)s s…"), { seconds: Math.round(delay / 1000) }), "offline");
     window.setTimeout(connect, delay);
   }
 
   async function connect() {
-    setStatus("Connecting…", "connecting");
+    setStatus(gettext("Connecting…"), "connecting");
     let token;
     try {
       const response = await fetch(root.dataset.tokenUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (response.redirected || response.status === 403) {
-        setStatus("Your session has ended: reload the page to sign in again.", "offline");
+        setStatus(gettext("Your session has ended: reload the page to sign in again."), "offline");
         return;
       }
       if (!response.ok) {
@@ -285,7 +292,7 @@
     const socket = new WebSocket(scheme + "//" + window.location.host + root.dataset.socketPath + "?token=" + encodeURIComponent(token));
     socket.addEventListener("open", function () {
       attempt = 0;
-      setStatus("Live", "live");
+      setStatus(pgettext("live workouts", "Live"), "live");
     });
     socket.addEventListener("message", function (message) {
       let event;
@@ -304,7 +311,7 @@
     });
     socket.addEventListener("close", function (closed) {
       if (closed.code === 4403) {
-        setStatus("Only club staff can watch live workouts.", "offline");
+        setStatus(gettext("Only club staff can watch live workouts."), "offline");
         return;
       }
       retryLater();

@@ -5,6 +5,8 @@
 // where the server checks the signature and signs in the linked account.
 (function () {
   "use strict";
+  // The page's language from JavaScriptCatalog (/jsi18n/, loaded before this script); English without it.
+  const gettext = window.gettext || function (text) { return text; };
 
   function init() {
     const form = document.getElementById("telegram-login-form");
@@ -18,14 +20,14 @@
 
     button.addEventListener("click", function () {
       if (!window.Telegram || !window.Telegram.Login) {
-        say("Telegram could not be reached. Check your connection or sign in with your password.");
+        say(gettext("Telegram could not be reached. Check your connection or sign in with your password."));
         return;
       }
       button.disabled = true;
       window.Telegram.Login.auth({ bot_id: form.dataset.botId, request_access: "write" }, function (user) {
         button.disabled = false;
         if (!user) {
-          say("Telegram did not sign you in. Try again, or sign in with your password.");
+          say(gettext("Telegram did not sign you in. Try again, or sign in with your password."));
           return;
         }
         for (const [name, value] of Object.entries(user)) {
@@ -35,7 +37,7 @@
           input.value = String(value);
           form.appendChild(input);
         }
-        say("Signing in…");
+        say(gettext("Signing in…"));
         form.submit();
       });
     });
