@@ -11,6 +11,7 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Now
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from club.models import AccessLevel, Client
 from core.models import choices_check, range_check
@@ -45,7 +46,9 @@ class Weekday(models.IntegerChoices):
 
 
 class ClassType(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    # With a context: Django's own catalogs translate a bare "name" as a person's name, "active" as a
+    # user's state and "session" as a browser session, and theirs win over ours.
+    name = models.CharField(pgettext_lazy("class type", "name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True, default="", db_default="")
     capacity = models.PositiveIntegerField(
         _("capacity"), default=12, help_text=_("Default spots of a session of this class.")
@@ -95,7 +98,7 @@ class TimetableRule(models.Model):
         limit_choices_to={"role": "TRAINER"},
     )
     room = models.CharField(_("room"), max_length=50, blank=True, default="", db_default="")
-    active = models.BooleanField(_("active"), default=True, db_default=True)
+    active = models.BooleanField(pgettext_lazy("timetable rule", "active"), default=True, db_default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
 
     class Meta:
@@ -208,7 +211,10 @@ SESSION_EXCLUSION_CONSTRAINTS = [
 
 class Booking(models.Model):
     session = models.ForeignKey(
-        ClassSession, verbose_name=_("session"), on_delete=models.DB_CASCADE, related_name="bookings"
+        ClassSession,
+        verbose_name=pgettext_lazy("class", "session"),
+        on_delete=models.DB_CASCADE,
+        related_name="bookings",
     )
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.DB_CASCADE, related_name="class_bookings"

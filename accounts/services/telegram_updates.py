@@ -65,7 +65,9 @@ def _question(challenge: TelegramChallenge) -> str:
             gettext("Replace this Telegram account by Telegram id %(telegram_id)s on the club account %(username)s?")
             % names
         )
-    return f"{action}\n{asked}\n{gettext('Press Confirm only if it was you.')}"
+    # Outside the f-string: xgettext does not look inside one, and makemessages would drop the msgid.
+    warning = gettext("Press Confirm only if it was you.")
+    return f"{action}\n{asked}\n{warning}"
 
 
 def _ask(*, telegram_id: int, nonce: str) -> list[BotCall]:
