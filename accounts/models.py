@@ -38,6 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: club staff, trainers and club clients (table `users` of the seed)."""
 
     username = models.CharField(
+        _("username"),
         max_length=50,
         unique=True,
         validators=[UnicodeUsernameValidator()],
@@ -47,19 +48,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The seed keeps the hash in `password_hash`; 255 characters leave room for any hasher.
     password = models.CharField(_("password"), max_length=255, db_column="password_hash")
     email = models.EmailField(
-        max_length=100, unique=True, error_messages={"unique": _("A user with that email already exists.")}
+        _("email"), max_length=100, unique=True, error_messages={"unique": _("A user with that email already exists.")}
     )
-    role = models.CharField(max_length=7, choices=Role.choices, default=Role.USER, db_default=Role.USER)
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
-    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    role = models.CharField(_("role"), max_length=7, choices=Role.choices, default=Role.USER, db_default=Role.USER)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
     telegram_id = models.BigIntegerField(
-        null=True, blank=True, unique=True, help_text=_("Telegram account linked for sign-in and login confirmation.")
+        _("telegram id"),
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("Telegram account linked for sign-in and login confirmation."),
     )
     # Set when Telegram answered 403 (the member blocked the bot): nothing more is sent until they
     # write to the bot again or link another account.
-    telegram_unreachable_at = models.DateTimeField(null=True, blank=True, editable=False)
+    telegram_unreachable_at = models.DateTimeField(_("telegram unreachable at"), null=True, blank=True, editable=False)
     # The member's choice for pages and messages; empty follows the browser (pages) or Telegram (bot).
-    language = models.CharField(max_length=8, blank=True, default="", db_default="", choices=settings.LANGUAGES)
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, default="", db_default="", choices=settings.LANGUAGES
+    )
 
     objects = UserManager()
 
@@ -68,6 +75,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["email"]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         db_table = "users"
         ordering = ["username"]
         constraints = [
@@ -121,21 +130,27 @@ class TelegramChallenge(models.Model):
     Only SHA-256 digests of the secrets are stored: a database reader can neither confirm nor redeem.
     """
 
-    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="telegram_challenges")
-    purpose = models.CharField(max_length=6, choices=ChallengePurpose.choices)
-    nonce_digest = models.CharField(max_length=64, unique=True)
-    verification_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
-    expires_at = models.DateTimeField()
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    denied_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.DB_CASCADE, related_name="telegram_challenges"
+    )
+    purpose = models.CharField(_("purpose"), max_length=6, choices=ChallengePurpose.choices)
+    nonce_digest = models.CharField(_("nonce digest"), max_length=64, unique=True)
+    verification_digest = models.CharField(_("verification digest"), max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
+    expires_at = models.DateTimeField(_("expires at"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    denied_at = models.DateTimeField(_("denied at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     # Who asked, shown in the bot's confirmation message: a shortened User-Agent and the client address.
-    device = models.CharField(max_length=80, blank=True, default="")
-    address = models.CharField(max_length=45, blank=True, default="")
-    telegram_id = models.BigIntegerField(null=True, blank=True, help_text=_("RELINK: the Telegram account to link."))
+    device = models.CharField(_("device"), max_length=80, blank=True, default="")
+    address = models.CharField(_("address"), max_length=45, blank=True, default="")
+    telegram_id = models.BigIntegerField(
+        _("telegram id"), null=True, blank=True, help_text=_("RELINK: the Telegram account to link.")
+    )
 
     class Meta:
+        verbose_name = _("telegram challenge")
+        verbose_name_plural = _("telegram challenges")
         db_table = "telegram_challenges"
         constraints = [choices_check("purpose", ChallengePurpose, model="telegram_challenges")]
         indexes = [models.Index(fields=["expires_at"], name="telegram_challenges_exp_idx")]
@@ -152,11 +167,13 @@ class TelegramAuthUse(models.Model):
     Rows are pruned once `expires_at` passed: by then the payload is refused as expired anyway.
     """
 
-    digest = models.CharField(max_length=64, unique=True)
-    used_at = models.DateTimeField(default=timezone.now, db_default=Now())
-    expires_at = models.DateTimeField()
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    used_at = models.DateTimeField(_("used at"), default=timezone.now, db_default=Now())
+    expires_at = models.DateTimeField(_("expires at"))
 
     class Meta:
+        verbose_name = _("telegram auth use")
+        verbose_name_plural = _("telegram auth uses")
         db_table = "telegram_auth_uses"
         indexes = [models.Index(fields=["expires_at"], name="telegram_auth_uses_exp_idx")]
 

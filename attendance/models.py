@@ -30,17 +30,24 @@ class CheckInMethod(models.TextChoices):
 class Visit(models.Model):
     """One check-in attempt at the door, admitted or denied (a repeat admission adds no row)."""
 
-    client = models.ForeignKey(Client, on_delete=models.DB_CASCADE, related_name="visits")
-    checked_in_at = models.DateTimeField(default=timezone.now, db_default=Now())
-    result = models.CharField(max_length=8, choices=VisitResult.choices)
-    reason = models.CharField(max_length=13, choices=DenialReason.choices, null=True, blank=True)
-    method = models.CharField(max_length=4, choices=CheckInMethod.choices)
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.DB_CASCADE, related_name="visits")
+    checked_in_at = models.DateTimeField(_("checked in at"), default=timezone.now, db_default=Now())
+    result = models.CharField(_("result"), max_length=8, choices=VisitResult.choices)
+    reason = models.CharField(_("reason"), max_length=13, choices=DenialReason.choices, null=True, blank=True)
+    method = models.CharField(_("method"), max_length=4, choices=CheckInMethod.choices)
     # Who was at the desk; the visit stays when that account goes.
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
         db_table = "visits"
         ordering = ["-checked_in_at", "-id"]
         constraints = [
@@ -70,15 +77,24 @@ class Visit(models.Model):
 class MemberCard(models.Model):
     """The printed card of a member without a phone: a long-lived code, replaced (and so revoked) on reissue."""
 
-    client = models.OneToOneField(Client, on_delete=models.DB_CASCADE, related_name="printed_card")
+    client = models.OneToOneField(
+        Client, verbose_name=_("client"), on_delete=models.DB_CASCADE, related_name="printed_card"
+    )
     # 128 random bits (secrets.token_urlsafe(16)); the QR carries it signed, so a made-up code is refused as forged.
-    code = models.CharField(max_length=32, unique=True)
-    issued_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now, db_default=Now())
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("member card")
+        verbose_name_plural = _("member cards")
         db_table = "member_cards"
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Now
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from club.models import AccessLevel, Client
 from core.models import choices_check, range_check
@@ -45,15 +46,21 @@ class Weekday(models.IntegerChoices):
 
 
 class ClassType(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True, default="", db_default="")
-    capacity = models.PositiveIntegerField(default=12, help_text=_("Default spots of a session of this class."))
-    duration_min = models.PositiveIntegerField(default=60, help_text=_("Minutes, 5 to 600."))
+    # With a context: Django's own catalogs translate a bare "name" as a person's name, "active" as a
+    # user's state and "session" as a browser session, and theirs win over ours.
+    name = models.CharField(pgettext_lazy("class type", "name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True, default="", db_default="")
+    capacity = models.PositiveIntegerField(
+        _("capacity"), default=12, help_text=_("Default spots of a session of this class.")
+    )
+    duration_min = models.PositiveIntegerField(_("duration min"), default=60, help_text=_("Minutes, 5 to 600."))
     # The club's AccessLevel values a membership needs to book; an empty list admits every member.
     # JSON rather than an array column: the embedded default (SQLite) has no arrays.
-    access_levels = models.JSONField(default=list, blank=True)
+    access_levels = models.JSONField(_("access levels"), default=list, blank=True)
 
     class Meta:
+        verbose_name = _("class type")
+        verbose_name_plural = _("class types")
         db_table = "class_types"
         ordering = ["name"]
         constraints = [
@@ -78,20 +85,25 @@ class ClassType(models.Model):
 class TimetableRule(models.Model):
     """Every <weekday> at <start_time> (club local time): one session of <class_type>, generated ahead."""
 
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField()
-    class_type = models.ForeignKey(ClassType, on_delete=models.DO_NOTHING, related_name="rules")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start_time = models.TimeField(_("start time"))
+    class_type = models.ForeignKey(
+        ClassType, verbose_name=_("class type"), on_delete=models.DO_NOTHING, related_name="rules"
+    )
     trainer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("trainer"),
         on_delete=models.DO_NOTHING,
         related_name="timetable_rules",
         limit_choices_to={"role": "TRAINER"},
     )
-    room = models.CharField(max_length=50, blank=True, default="", db_default="")
-    active = models.BooleanField(default=True, db_default=True)
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    room = models.CharField(_("room"), max_length=50, blank=True, default="", db_default="")
+    active = models.BooleanField(pgettext_lazy("timetable rule", "active"), default=True, db_default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("timetable rule")
+        verbose_name_plural = _("timetable rules")
         db_table = "timetable_rules"
         ordering = ["weekday", "start_time", "id"]
         constraints = [range_check("weekday", model="timetable_rules", low=0, high=6)]
@@ -104,28 +116,42 @@ class ClassSession(models.Model):
     """One class on the timetable. Its trainer and its room are never in two SCHEDULED sessions at once:
     on PostgreSQL an exclusion constraint (added by migration 0001, see SESSION_EXCLUSION_CONSTRAINTS) says so."""
 
-    class_type = models.ForeignKey(ClassType, on_delete=models.DO_NOTHING, related_name="sessions")
+    class_type = models.ForeignKey(
+        ClassType, verbose_name=_("class type"), on_delete=models.DO_NOTHING, related_name="sessions"
+    )
     trainer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("trainer"),
         on_delete=models.DO_NOTHING,
         related_name="class_sessions",
         limit_choices_to={"role": "TRAINER"},
     )
     rule = models.ForeignKey(
-        TimetableRule, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="sessions"
+        TimetableRule,
+        verbose_name=_("rule"),
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sessions",
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    capacity = models.PositiveIntegerField()
-    room = models.CharField(max_length=50, blank=True, default="", db_default="")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    room = models.CharField(_("room"), max_length=50, blank=True, default="", db_default="")
     status = models.CharField(
-        max_length=9, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED, db_default=SessionStatus.SCHEDULED
+        _("status"),
+        max_length=9,
+        choices=SessionStatus.choices,
+        default=SessionStatus.SCHEDULED,
+        db_default=SessionStatus.SCHEDULED,
     )
-    cancel_reason = models.TextField(blank=True, default="", db_default="")
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    cancel_reason = models.TextField(_("cancel reason"), blank=True, default="", db_default="")
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("class session")
+        verbose_name_plural = _("class sessions")
         db_table = "class_sessions"
         ordering = ["starts_at", "id"]
         constraints = [
@@ -184,21 +210,35 @@ SESSION_EXCLUSION_CONSTRAINTS = [
 
 
 class Booking(models.Model):
-    session = models.ForeignKey(ClassSession, on_delete=models.DB_CASCADE, related_name="bookings")
-    client = models.ForeignKey(Client, on_delete=models.DB_CASCADE, related_name="class_bookings")
-    status = models.CharField(max_length=14, choices=BookingStatus.choices)
-    # 1, 2, … in the order the waitlist is served; NULL unless WAITLISTED.
-    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
-    booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="+"
+    session = models.ForeignKey(
+        ClassSession,
+        verbose_name=pgettext_lazy("class", "session"),
+        on_delete=models.DB_CASCADE,
+        related_name="bookings",
     )
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
-    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
-    promoted_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    attended_at = models.DateTimeField(null=True, blank=True)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.DB_CASCADE, related_name="class_bookings"
+    )
+    status = models.CharField(_("status"), max_length=14, choices=BookingStatus.choices)
+    # 1, 2, … in the order the waitlist is served; NULL unless WAITLISTED.
+    waitlist_position = models.PositiveIntegerField(_("waitlist position"), null=True, blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    attended_at = models.DateTimeField(_("attended at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
         db_table = "class_bookings"
         ordering = ["session", "waitlist_position", "created_at", "id"]
         constraints = [

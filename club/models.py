@@ -69,11 +69,13 @@ class MembershipEventKind(models.TextChoices):
 
 
 class Membership(models.Model):
-    access_level = models.CharField(max_length=8, choices=AccessLevel.choices, null=True, blank=True)
-    description = models.TextField(null=True, blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    access_level = models.CharField(_("access level"), max_length=8, choices=AccessLevel.choices, null=True, blank=True)
+    description = models.TextField(_("description"), null=True, blank=True)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         db_table = "memberships"
         ordering = ["price", "id"]
         constraints = [
@@ -216,46 +218,62 @@ class Client(models.Model):
     """A club member: the profile of a `USER` account, with its membership."""
 
     # NO ACTION in the database, as the seed says: a user with a client is soft-deleted instead.
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="client")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.DO_NOTHING, related_name="client"
+    )
     # The seed marks membership_id UNIQUE, which would allow one client per membership; memberships
     # are tariffs shared by many clients, so the column is a plain foreign key (docs/schema.md).
     # Annotated: django-stubs would take the int default for the type of `client.membership`.
     membership: "models.ForeignKey[Membership | Combinable, Membership]" = models.ForeignKey(
         Membership,
+        verbose_name=_("membership"),
         on_delete=models.DB_SET_DEFAULT,
         default=DEFAULT_MEMBERSHIP_ID,
         db_default=DEFAULT_MEMBERSHIP_ID,  # type: ignore[arg-type]  # a row's id; Django wraps it in Value()
         related_name="clients",
     )
-    first_name = models.CharField(max_length=50)
-    last_name = models.CharField(max_length=80)
-    phone_number = models.CharField(max_length=20, validators=[phone_validator])
-    gender = models.CharField(max_length=6, choices=Gender.choices, null=True, blank=True)
-    date_of_birth = models.DateField()
-    weight_kg = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    first_name = models.CharField(_("first name"), max_length=50)
+    last_name = models.CharField(_("last name"), max_length=80)
+    phone_number = models.CharField(_("phone number"), max_length=20, validators=[phone_validator])
+    gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, null=True, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    weight_kg = models.DecimalField(_("weight kg"), max_digits=5, decimal_places=2, null=True, blank=True)
     # The seed's column is `height_sm` and holds centimetres; the API calls it height_cm.
-    height_cm = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, db_column="height_sm")
+    height_cm = models.DecimalField(
+        _("height cm"), max_digits=5, decimal_places=2, null=True, blank=True, db_column="height_sm"
+    )
     status = models.CharField(
-        max_length=8, choices=ClientStatus.choices, default=ClientStatus.ACTIVE, db_default=ClientStatus.ACTIVE
+        _("status"),
+        max_length=8,
+        choices=ClientStatus.choices,
+        default=ClientStatus.ACTIVE,
+        db_default=ClientStatus.ACTIVE,
     )
     # Changed only through the membership ledger (club.services): see the guard above.
-    expiration_date = models.DateField(null=True, blank=True, help_text=_("Last day the membership is paid for."))
+    expiration_date = models.DateField(
+        _("expiration date"), null=True, blank=True, help_text=_("Last day the membership is paid for.")
+    )
     # normalize_phone(phone_number), kept by save(): what phone searches compare, however the number is typed.
-    phone_normalized = models.CharField(max_length=20, blank=True, default="", db_default="", editable=False)
+    phone_normalized = models.CharField(
+        _("phone normalized"), max_length=20, blank=True, default="", db_default="", editable=False
+    )
     trainer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("trainer"),
         on_delete=models.DB_SET_NULL,
         null=True,
         blank=True,
         related_name="trained_clients",
         limit_choices_to={"role": "TRAINER"},
     )
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
-    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     objects = ClientQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         db_table = "clients"
         ordering = ["last_name", "first_name", "id"]
         constraints = [
@@ -340,34 +358,45 @@ class Payment(models.Model):
     """A payment for a membership; the provider reports its outcome on `payment_queue`."""
 
     # Payments are financial history: NO ACTION keeps a client or membership that has any.
-    client = models.ForeignKey(Client, on_delete=models.DO_NOTHING, related_name="payments")
-    membership = models.ForeignKey(Membership, on_delete=models.DO_NOTHING, related_name="payments")
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.DO_NOTHING, related_name="payments")
+    membership = models.ForeignKey(
+        Membership, verbose_name=_("membership"), on_delete=models.DO_NOTHING, related_name="payments"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     status = models.CharField(
-        max_length=9, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_default=PaymentStatus.PENDING
+        _("status"),
+        max_length=9,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PENDING,
+        db_default=PaymentStatus.PENDING,
     )
     # NULL on payments from before the front desk (all of them came through the provider).
-    method = models.CharField(max_length=8, choices=PaymentMethod.choices, null=True, blank=True)
+    method = models.CharField(_("method"), max_length=8, choices=PaymentMethod.choices, null=True, blank=True)
     # "2026-000042": gap-free and increasing per year, taken from ReceiptSequence in the sale's transaction.
-    receipt_number = models.CharField(max_length=11, null=True, blank=True, unique=True, editable=False)
+    receipt_number = models.CharField(
+        _("receipt number"), max_length=11, null=True, blank=True, unique=True, editable=False
+    )
     # Who took the money at the desk (NULL for provider payments).
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
         on_delete=models.DB_SET_NULL,
         null=True,
         blank=True,
         related_name="payments_taken",
         editable=False,
     )
-    refunded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    refund_reason = models.TextField(blank=True, default="", db_default="", editable=False)
-    provider_reference = models.CharField(max_length=100, null=True, blank=True, unique=True)
-    pay_url = models.URLField(max_length=500, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
-    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
-    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True, editable=False)
+    refund_reason = models.TextField(_("refund reason"), blank=True, default="", db_default="", editable=False)
+    provider_reference = models.CharField(_("provider reference"), max_length=100, null=True, blank=True, unique=True)
+    pay_url = models.URLField(_("pay url"), max_length=500, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         db_table = "payments"
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -392,10 +421,12 @@ class Payment(models.Model):
 class ReceiptSequence(models.Model):
     """The last receipt number given in a year: one row per year, locked by each sale (never max()+1)."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0, db_default=0)
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0, db_default=0)
 
     class Meta:
+        verbose_name = _("receipt sequence")
+        verbose_name_plural = _("receipt sequences")
         db_table = "receipt_sequences"
 
     def __str__(self) -> str:
@@ -409,23 +440,42 @@ class MembershipEvent(models.Model):
     Each change locks the client's row first, so per client the id order is the order of changes.
     """
 
-    client = models.ForeignKey(Client, on_delete=models.DB_CASCADE, related_name="membership_events")
-    kind = models.CharField(max_length=14, choices=MembershipEventKind.choices)
-    expiration_before = models.DateField(null=True, blank=True)
-    expiration_after = models.DateField(null=True, blank=True)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.DB_CASCADE, related_name="membership_events"
+    )
+    kind = models.CharField(_("kind"), max_length=14, choices=MembershipEventKind.choices)
+    expiration_before = models.DateField(_("expiration before"), null=True, blank=True)
+    expiration_after = models.DateField(_("expiration after"), null=True, blank=True)
     payment = models.ForeignKey(
-        Payment, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="membership_events"
+        Payment,
+        verbose_name=_("payment"),
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="membership_events",
     )
     hold = models.ForeignKey(
-        "MembershipHold", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="membership_events"
+        "MembershipHold",
+        verbose_name=_("hold"),
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="membership_events",
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    reason = models.TextField(blank=True, default="", db_default="")
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    reason = models.TextField(_("reason"), blank=True, default="", db_default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("membership event")
+        verbose_name_plural = _("membership events")
         db_table = "membership_events"
         ordering = ["-id"]
         constraints = [choices_check("kind", MembershipEventKind, model="membership_events")]
@@ -445,17 +495,24 @@ class MembershipEvent(models.Model):
 class MembershipHold(models.Model):
     """A dated pause of a membership: the client is ON_HOLD from starts_on to ends_on, both included."""
 
-    client = models.ForeignKey(Client, on_delete=models.DB_CASCADE, related_name="holds")
-    starts_on = models.DateField()
-    ends_on = models.DateField()
-    reason = models.TextField(blank=True, default="", db_default="")
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.DB_CASCADE, related_name="holds")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    reason = models.TextField(_("reason"), blank=True, default="", db_default="")
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("membership hold")
+        verbose_name_plural = _("membership holds")
         db_table = "membership_holds"
         ordering = ["-starts_on", "-id"]
         constraints = [

@@ -57,36 +57,52 @@ def report_upload_to(report: "Report", filename: str) -> str:
 class Report(models.Model):
     """A report job: what was asked for, how far its Celery task got, and the file it produced."""
 
-    kind = models.CharField(max_length=18, choices=ReportKind.choices)
-    format = models.CharField(max_length=4, choices=ReportFormat.choices)
+    kind = models.CharField(_("kind"), max_length=18, choices=ReportKind.choices)
+    format = models.CharField(_("format"), max_length=4, choices=ReportFormat.choices)
     # {"date_from": "YYYY-MM-DD", "date_to": "YYYY-MM-DD"}, as requested; the period is inclusive.
-    parameters = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     # NO ACTION: a user with reports is soft-deleted, like everywhere else. Empty for Celery beat's reports.
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
         on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="reports",
     )
     # The report outlives a deleted client; a still-pending one then fails with a clear error.
-    client = models.ForeignKey(Client, on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="reports")
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.DB_SET_NULL, null=True, blank=True, related_name="reports"
+    )
     status = models.CharField(
-        max_length=7, choices=ReportStatus.choices, default=ReportStatus.PENDING, db_default=ReportStatus.PENDING
+        _("status"),
+        max_length=7,
+        choices=ReportStatus.choices,
+        default=ReportStatus.PENDING,
+        db_default=ReportStatus.PENDING,
     )
-    progress = models.PositiveSmallIntegerField(default=0, db_default=0, help_text=_("Percent done, 0 to 100."))
+    progress = models.PositiveSmallIntegerField(
+        _("progress"), default=0, db_default=0, help_text=_("Percent done, 0 to 100.")
+    )
     attempts = models.PositiveSmallIntegerField(
-        default=0, db_default=0, help_text=_("Times a worker started it (a killed worker's task is delivered again).")
+        _("attempts"),
+        default=0,
+        db_default=0,
+        help_text=_("Times a worker started it (a killed worker's task is delivered again)."),
     )
-    summary = models.JSONField(default=dict, blank=True)
-    file = models.FileField(upload_to=report_upload_to, max_length=255, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True, help_text=_("Id of the Celery task that generates it."))
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    file = models.FileField(_("file"), upload_to=report_upload_to, max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(
+        _("task id"), max_length=255, blank=True, help_text=_("Id of the Celery task that generates it.")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         db_table = "reports"
         ordering = ["-created_at", "-id"]
         constraints = [

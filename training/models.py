@@ -49,16 +49,25 @@ class Exercise(models.Model):
     """An entry of the club's exercise catalog."""
 
     title = models.CharField(
-        max_length=50, unique=True, error_messages={"unique": _("An exercise with this title already exists.")}
+        _("title"),
+        max_length=50,
+        unique=True,
+        error_messages={"unique": _("An exercise with this title already exists.")},
     )
-    description = models.TextField(null=True, blank=True)
-    muscle_group = models.CharField(max_length=9, choices=MuscleGroup.choices, null=True, blank=True)
-    equipment_required = models.BooleanField(default=False, db_default=False)
+    description = models.TextField(_("description"), null=True, blank=True)
+    muscle_group = models.CharField(_("muscle group"), max_length=9, choices=MuscleGroup.choices, null=True, blank=True)
+    equipment_required = models.BooleanField(_("equipment required"), default=False, db_default=False)
     complexity_lvl = models.CharField(
-        max_length=12, choices=Complexity.choices, default=Complexity.BEGINNER, db_default=Complexity.BEGINNER
+        _("complexity lvl"),
+        max_length=12,
+        choices=Complexity.choices,
+        default=Complexity.BEGINNER,
+        db_default=Complexity.BEGINNER,
     )
 
     class Meta:
+        verbose_name = _("exercise")
+        verbose_name_plural = _("exercises")
         db_table = "exercises"
         ordering = ["title"]
         constraints = [
@@ -74,21 +83,25 @@ class Exercise(models.Model):
 class Training(models.Model):
     """One training of a client, with its exercises in order."""
 
-    client = models.ForeignKey(Client, on_delete=models.DB_CASCADE, related_name="trainings")
-    training_type = models.CharField(max_length=10, choices=TrainingType.choices, null=True, blank=True)
-    title = models.CharField(max_length=200)
-    intensity = models.CharField(max_length=6, choices=Intensity.choices, null=True, blank=True)
-    duration_min = models.IntegerField(default=45, db_default=45, help_text=_("Minutes, 1 to 1440."))
-    date = models.DateField(null=True, blank=True)
-    # When on `date` it starts (club local time), so the trainer's week shows it beside the classes.
-    start_time = models.TimeField(null=True, blank=True)
-    description = models.TextField(null=True, blank=True)
-    exercises: "models.ManyToManyField[Exercise, TrainingExercise]" = models.ManyToManyField(
-        "Exercise", through="TrainingExercise", related_name="trainings"
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.DB_CASCADE, related_name="trainings")
+    training_type = models.CharField(
+        _("training type"), max_length=10, choices=TrainingType.choices, null=True, blank=True
     )
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    intensity = models.CharField(_("intensity"), max_length=6, choices=Intensity.choices, null=True, blank=True)
+    duration_min = models.IntegerField(_("duration min"), default=45, db_default=45, help_text=_("Minutes, 1 to 1440."))
+    date = models.DateField(_("date"), null=True, blank=True)
+    # When on `date` it starts (club local time), so the trainer's week shows it beside the classes.
+    start_time = models.TimeField(_("start time"), null=True, blank=True)
+    description = models.TextField(_("description"), null=True, blank=True)
+    exercises: "models.ManyToManyField[Exercise, TrainingExercise]" = models.ManyToManyField(
+        "Exercise", verbose_name=_("exercises"), through="TrainingExercise", related_name="trainings"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("training")
+        verbose_name_plural = _("trainings")
         db_table = "trainings"
         ordering = ["-date", "-id"]
         constraints = [
@@ -114,17 +127,28 @@ class Training(models.Model):
 class TrainingExercise(models.Model):
     """An exercise at one position of a training (table `trainings_exercises`)."""
 
-    training = models.ForeignKey(Training, on_delete=models.DB_CASCADE, related_name="exercise_rows")
-    exercise = models.ForeignKey(Exercise, on_delete=models.DB_CASCADE, related_name="training_rows")
-    order_in_training = models.IntegerField(help_text=_("Position in the training, from 1."))
-    sets = models.IntegerField(default=3, db_default=3)
-    reps = models.IntegerField(default=10, db_default=10)
-    rest_time_sec = models.IntegerField(default=60, db_default=60)
+    training = models.ForeignKey(
+        Training, verbose_name=_("training"), on_delete=models.DB_CASCADE, related_name="exercise_rows"
+    )
+    exercise = models.ForeignKey(
+        Exercise, verbose_name=_("exercise"), on_delete=models.DB_CASCADE, related_name="training_rows"
+    )
+    order_in_training = models.IntegerField(_("order in training"), help_text=_("Position in the training, from 1."))
+    sets = models.IntegerField(_("sets"), default=3, db_default=3)
+    reps = models.IntegerField(_("reps"), default=10, db_default=10)
+    rest_time_sec = models.IntegerField(_("rest time sec"), default=60, db_default=60)
     extra_weight = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, help_text=_("Additional weight in kilograms.")
+        _("extra weight"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Additional weight in kilograms."),
     )
 
     class Meta:
+        verbose_name = _("training exercise")
+        verbose_name_plural = _("training exercises")
         db_table = "trainings_exercises"
         ordering = ["training", "order_in_training"]
         constraints = [
@@ -148,16 +172,22 @@ class TrainingPlan(models.Model):
     """A plan a user follows: a set of trainings with a status."""
 
     # The seed gives no ON DELETE rule here, so PostgreSQL's default applies: NO ACTION.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="training_plans")
-    title = models.CharField(max_length=200)
-    description = models.TextField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
-    status = models.CharField(
-        max_length=9, choices=PlanStatus.choices, default=PlanStatus.ACTIVE, db_default=PlanStatus.ACTIVE
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.DO_NOTHING, related_name="training_plans"
     )
-    trainings = models.ManyToManyField(Training, through="TrainingPlanTraining", related_name="plans", blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
+    status = models.CharField(
+        _("status"), max_length=9, choices=PlanStatus.choices, default=PlanStatus.ACTIVE, db_default=PlanStatus.ACTIVE
+    )
+    trainings = models.ManyToManyField(
+        Training, verbose_name=_("trainings"), through="TrainingPlanTraining", related_name="plans", blank=True
+    )
 
     class Meta:
+        verbose_name = _("training plan")
+        verbose_name_plural = _("training plans")
         db_table = "training_plans"
         ordering = ["-created_at", "-id"]
         constraints = [choices_check("status", PlanStatus, model="training_plans")]
@@ -171,10 +201,16 @@ class TrainingPlan(models.Model):
 
 
 class TrainingPlanTraining(models.Model):
-    training = models.ForeignKey(Training, on_delete=models.DB_CASCADE, related_name="plan_links")
-    training_plan = models.ForeignKey(TrainingPlan, on_delete=models.DB_CASCADE, related_name="training_links")
+    training = models.ForeignKey(
+        Training, verbose_name=_("training"), on_delete=models.DB_CASCADE, related_name="plan_links"
+    )
+    training_plan = models.ForeignKey(
+        TrainingPlan, verbose_name=_("training plan"), on_delete=models.DB_CASCADE, related_name="training_links"
+    )
 
     class Meta:
+        verbose_name = _("training plan training")
+        verbose_name_plural = _("training plan trainings")
         db_table = "training_plan_trainings"
         constraints = [
             models.UniqueConstraint(

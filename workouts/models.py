@@ -16,16 +16,19 @@ exercise_type_validator = RegexValidator(
 class WorkoutSession(models.Model):
     """A finished real-time workout: the reps a device streamed for one exercise type."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="workout_sessions")
-    exercise_type = models.CharField(max_length=50, validators=[exercise_type_validator])
-    total_reps = models.IntegerField()
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.DO_NOTHING, related_name="workout_sessions"
+    )
+    exercise_type = models.CharField(_("exercise type"), max_length=50, validators=[exercise_type_validator])
+    total_reps = models.IntegerField(_("total reps"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now(), editable=False)
     # The client's Idempotency-Key of the finish request, so a retried finish saves nothing twice.
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, editable=False)
     # The staff member who ended the workout from the live page (its device never finished it);
     # None when the device finished it itself.
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
         on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
@@ -34,6 +37,8 @@ class WorkoutSession(models.Model):
     )
 
     class Meta:
+        verbose_name = _("workout session")
+        verbose_name_plural = _("workout sessions")
         db_table = "workout_sessions"
         ordering = ["-created_at", "-id"]
         constraints = [
