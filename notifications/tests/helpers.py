@@ -2,11 +2,10 @@
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from django.db import transaction
 
-from config.celery import app as celery_app
 from notifications.models import Notification, NotificationKind
 
 _telegram_ids = itertools.count(7_000_001)
@@ -52,17 +51,6 @@ def link_telegram(user, telegram_id: int | None = None):
     user.telegram_id = telegram_id or next(_telegram_ids)
     user.save(update_fields=["telegram_id"])
     return user
-
-
-@contextlib.contextmanager
-def eager_sends() -> Iterator[None]:
-    """Tasks queued from here run at once in this process, as under `make run` without a broker."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = eager
 
 
 def rows(**filters) -> list[tuple[str, str, str]]:

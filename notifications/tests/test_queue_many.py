@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from notifications.models import Notification, NotificationKind, NotificationOptOut, NotificationStatus
 from notifications.services import BulkQueued, notifications_queue_many
-from notifications.tests.helpers import eager_sends, in_failed_transaction, link_telegram
+from notifications.tests.helpers import in_failed_transaction, link_telegram
 
 pytestmark = pytest.mark.django_db
 
@@ -92,16 +92,17 @@ def test_the_rows_roll_back_with_the_callers_transaction(django_capture_on_commi
     assert (Notification.objects.count(), callbacks) == (0, [])
 
 
-def test_sends_are_queued_on_commit_and_reach_the_linked_members_only(telegram_bot, django_capture_on_commit_callbacks):
+def test_sends_are_queued_on_commit_and_reach_the_linked_members_only(
+    telegram_bot, django_capture_on_commit_callbacks, eager_tasks
+):
     anna = link_telegram(UserFactory(username="anna"), telegram_id=555)
     unlinked = UserFactory(username="boris")
     with django_capture_on_commit_callbacks() as callbacks:
         queue_for([anna, unlinked])
     assert telegram_bot.sent() == []  # nothing before the commit
 
-    with eager_sends():
-        for callback in callbacks:
-            callback()
+    for callback in callbacks:
+        callback()
 
     assert telegram_bot.messages_to(555) == [
         "Hi anna! Your membership ends on 8 Dec 2026. Renew it at the front desk before then to keep training "
