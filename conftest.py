@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from django.conf import settings
+from django.utils import translation
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -40,6 +41,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     for marker, (variable, available) in SERVICES.items():
         if item.get_closest_marker(marker) and not available():
             pytest.skip(f"needs {marker}: set {variable} (make test under .ci/run does)")
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Every test starts and ends in the default language: a request with `Accept-Language: ru` leaves
+    Russian active in the thread (LocaleMiddleware activates, nothing deactivates), and the next test's
+    messages would come out in Russian."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

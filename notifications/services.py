@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Expression, F, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from notifications import sending
@@ -27,9 +28,10 @@ logger = logging.getLogger(__name__)
 
 # Why a row is SKIPPED (staff read them in the admin; the member never sees them). One list for the
 # single path below and the SQL of the bulk path, so both skip for the same reasons.
-NOT_LINKED = "No Telegram account linked."
-UNREACHABLE = "The member blocked the bot."
-OPTED_OUT = "The member switched this kind off."
+# Stored in English (the row is one record for every reader); pages translate them when shown.
+NOT_LINKED = gettext_noop("No Telegram account linked.")
+UNREACHABLE = gettext_noop("The member blocked the bot.")
+OPTED_OUT = gettext_noop("The member switched this kind off.")
 
 
 def _skip_reason(user: User, kind: str) -> str:
@@ -164,7 +166,7 @@ LIMITER_DOWN_RETRY_SECONDS = 5.0
 # A slot is used within this long of the limiter's yes, or given up: a thread that stalled (a loaded
 # host, the GIL) would otherwise send in another slot's time, and several such at once break the limit.
 PERMIT_MAX_AGE_SECONDS = 0.05
-STALE_CLAIM_ERROR = (
+STALE_CLAIM_ERROR = gettext_noop(
     "The worker stopped while Telegram was being called: the message may or may not have reached the member. "
     "Not sent again (at most once)."
 )

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.services import NOT_LINKED
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,15 @@ def test_a_clients_page_without_notifications_says_so(client, trainer, client_us
     response = client.get(reverse("dashboard:client-detail", args=[client_user.client.pk]))
 
     assert "Nothing sent yet" in response.content.decode()
+
+
+def test_our_reasons_for_not_sending_are_shown_in_the_pages_language(client, trainer, client_user):
+    Notification.objects.create(
+        user=client_user, kind="RECEIPT", dedupe_key="RECEIPT:ru-reason", status="SKIPPED", error=NOT_LINKED
+    )
+    client.force_login(trainer)
+
+    response = client.get(reverse("dashboard:client-detail", args=[client_user.client.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert "Telegram не привязан." in response.content.decode()
+    assert Notification.objects.get(dedupe_key="RECEIPT:ru-reason").error == "No Telegram account linked."
