@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts import bot
+from accounts.services import BotCall
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class Upload:
     content_type: str
 
 
-BotCall = tuple[str, dict[str, Any]]
+__all__ = ["BotCall", "Upload", "call"]
 
 
 def call(method: str, payload: dict[str, Any]) -> bool:
